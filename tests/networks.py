@@ -1,0 +1,46 @@
+"""Random networks for the tests: shapes from hypothesis, values from a seed."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import relunet as rn
+
+
+def random_network(
+    rng: np.random.Generator,
+    widths: list[int],
+    activations: list[str],
+    dtype=np.float64,
+    integer: bool = False,
+) -> list[rn.Dense]:
+    """Layers with ``widths[0]`` inputs and ``widths[k + 1]`` units in layer k.
+
+    With ``integer=True`` weights and biases are small integers, so every
+    pre-activation is computed exactly (whatever the summation order) and
+    many of them are exactly 0: the kink, reached on purpose.
+    """
+    layers = []
+    for n_in, n_out, activation in zip(widths[:-1], widths[1:], activations):
+        if integer:
+            W = rng.integers(-2, 3, size=(n_out, n_in)).astype(dtype)
+            b = rng.integers(-1, 2, size=n_out).astype(dtype)
+        else:
+            W = rng.normal(scale=1 / np.sqrt(n_in), size=(n_out, n_in)).astype(dtype)
+            b = rng.normal(scale=0.5, size=n_out).astype(dtype)
+        layers.append(rn.Dense(W, b, activation))
+    return layers
+
+
+@st.composite
+def network_shapes(draw, max_layers: int = 4, max_width: int = 6, max_batch: int = 5):
+    """Draw (widths, activations, batch, seed) for a random network."""
+    depth = draw(st.integers(1, max_layers))
+    widths = draw(st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1))
+    activations = draw(
+        st.lists(st.sampled_from(["relu", "linear"]), min_size=depth, max_size=depth)
+    )
+    batch = draw(st.integers(1, max_batch))
+    seed = draw(st.integers(0, 2**32 - 1))
+    return widths, activations, batch, seed

@@ -1,0 +1,177 @@
+"""Bad input: one test per kind, asserting the error type and its message."""
+
+import re
+
+import numpy as np
+import pytest
+
+import relunet as rn
+
+LAYER = rn.Dense([[1.0, 2.0, 3.0], [3.0, 4.0, 6.0]], [1.0, 3.0])
+
+
+def raises(kind, *fragments):
+    """pytest.raises that also checks the message contains every fragment."""
+    pattern = ".*".join(re.escape(f) for f in fragments)
+    return pytest.raises(kind, match=re.compile(pattern, re.S))
+
+
+# --- Dense -----------------------------------------------------------------
+
+def test_W_must_be_2d():
+    with raises(ValueError, "W must have shape (n_out, n_in)", "shape (3,)"):
+        rn.Dense([1.0, 2.0, 3.0], [0.0])
+
+
+def test_b_must_be_1d():
+    with raises(ValueError, "b must have shape (n_out,) = (2,)", "shape (2, 1)"):
+        rn.Dense(np.ones((2, 3)), np.zeros((2, 1)))
+
+
+def test_b_length_must_match_W():
+    with raises(ValueError, "b must have shape (n_out,) = (2,)", "W of shape (2, 3)", "got shape (3,)"):
+        rn.Dense(np.ones((2, 3)), np.zeros(3))
+
+
+def test_W_must_not_be_empty():
+    with raises(ValueError, "at least one row and one column", "(0, 3)"):
+        rn.Dense(np.ones((0, 3)), np.zeros(0))
+
+
+def test_unknown_activation():
+    with raises(ValueError, "activation must be one of ('relu', 'linear')", "'sigmoid'"):
+        rn.Dense(np.ones((2, 3)), np.zeros(2), activation="sigmoid")
+
+
+def test_activation_must_be_a_string():
+    with raises(TypeError, "activation must be one of", "NoneType None"):
+        rn.Dense(np.ones((2, 3)), np.zeros(2), activation=None)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_weights(bad):
+    W = np.ones((2, 3))
+    W[1, 2] = bad
+    with raises(ValueError, "W must be finite", "1 NaN or infinite", "shape (2, 3)"):
+        rn.Dense(W, np.zeros(2))
+
+
+@pytest.mark.parametrize(
+    "bad, dtype",
+    [
+        (np.array([["a", "b"]]), "<U1"),
+        (np.array([[1 + 2j, 0j]]), "complex128"),
+        (np.array([[True, False]]), "bool"),
+        (np.array([[object(), 1]], dtype=object), "object"),
+    ],
+)
+def test_non_numeric_weights(bad, dtype):
+    with raises(TypeError, "W must hold real numbers", f"got dtype {dtype}"):
+        rn.Dense(bad, np.zeros(1))
+
+
+def test_ragged_weights():
+    with raises(TypeError, "W must be a numeric array", "list"):
+        rn.Dense([[1.0, 2.0], [3.0]], [0.0, 0.0])
+
+
+# --- x and layers --------------------------------------------------------------
+
+@pytest.mark.parametrize("function", [rn.forward, rn.jacobian, rn.preactivations])
+def test_x_with_wrong_ndim(function):
+    with raises(ValueError, "x must have shape (3,) or (batch, 3)", "shape (1, 2, 3) (ndim 3)"):
+        function(np.ones((1, 2, 3)), LAYER)
+    with raises(ValueError, "x must have shape (3,) or (batch, 3)", "shape () (ndim 0)"):
+        function(1.0, LAYER)
+
+
+@pytest.mark.parametrize("function", [rn.forward, rn.jacobian, rn.preactivations])
+def test_x_with_wrong_width(function):
+    with raises(ValueError, "x must have shape (3,)", "W of shape (2, 3)", "got shape (4,)"):
+        function(np.ones(4), LAYER)
+    with raises(ValueError, "x must have shape (batch, 3)", "got shape (5, 2)"):
+        function(np.ones((5, 2)), LAYER)
+
+
+def test_x_transposed_is_refused_not_broadcast():
+    # The seed stores samples as columns, shape (n_in, batch); relunet wants rows.
+    with raises(ValueError, "x must have shape (batch, 3)", "got shape (3, 4)"):
+        rn.forward(np.ones((3, 4)), LAYER)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_x(bad):
+    with raises(ValueError, "x must be finite", "shape (3,)"):
+        rn.jacobian([1.0, bad, 0.0], LAYER)
+
+
+def test_non_numeric_x():
+    with raises(TypeError, "x must hold real numbers", "got dtype <U1"):
+        rn.forward(["1", "2", "3"], LAYER)
+
+
+def test_layers_that_do_not_chain():
+    second = rn.Dense(np.ones((1, 3)), np.zeros(1))
+    with raises(ValueError, "layers[1] must take n_in = 2 inputs", "layers[0]", "W of shape (1, 3)"):
+        rn.forward(np.ones(3), [LAYER, second])
+
+
+def test_layers_must_be_dense():
+    with raises(TypeError, "layers[1] must be a Dense layer, got ndarray"):
+        rn.forward(np.ones(3), [LAYER, np.ones((2, 2))])
+    with raises(TypeError, "layers must be a Dense layer or a list or tuple of them, got dict"):
+        rn.forward(np.ones(3), {"a": LAYER})
+
+
+def test_layers_must_not_be_empty():
+    with raises(ValueError, "at least one Dense layer, got an empty sequence"):
+        rn.jacobian(np.ones(3), [])
+
+
+# --- at_zero, eps, f ---------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_at_zero_out_of_range(bad):
+    with raises(ValueError, "at_zero must lie in [0, 1]", repr(bad)):
+        rn.jacobian(np.ones(3), LAYER, at_zero=bad)
+    with raises(ValueError, "at_zero must lie in [0, 1]"):
+        rn.relu_derivative(np.zeros(2), at_zero=bad)
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True])
+def test_at_zero_not_a_number(bad):
+    with raises(TypeError, "at_zero must be a real number in [0, 1]"):
+        rn.jacobian(np.ones(3), LAYER, at_zero=bad)
+
+
+def test_at_zero_nan():
+    with raises(ValueError, "at_zero must lie in [0, 1]", "nan"):
+        rn.relu_derivative(np.zeros(2), at_zero=float("nan"))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1e-3, np.inf])
+def test_finite_difference_step_must_be_positive(bad):
+    with raises(ValueError, "eps must be a positive finite number"):
+        rn.finite_difference_jacobian(lambda v: v, np.ones(2), eps=bad)
+
+
+def test_finite_difference_f_must_be_callable():
+    with raises(TypeError, "f must be callable, got ndarray"):
+        rn.finite_difference_jacobian(np.ones(2), np.ones(2))
+
+
+def test_finite_difference_f_output_layout():
+    with raises(ValueError, "f must map x of shape (2,) to an output of shape (n_out,)", "got shape ()"):
+        rn.finite_difference_jacobian(lambda v: float(np.sum(v)), np.ones(2))
+    with raises(ValueError, "(batch, n_out) = (3, n_out)", "got shape (3,)"):
+        rn.finite_difference_jacobian(lambda v: np.sum(v, axis=1), np.ones((3, 2)))
+
+
+def test_finite_difference_x_ndim():
+    with raises(ValueError, "x must have shape (n_in,) or (batch, n_in)", "(2, 2, 2)"):
+        rn.finite_difference_jacobian(lambda v: v, np.ones((2, 2, 2)))
+
+
+def test_relu_non_numeric():
+    with raises(TypeError, "z must hold real numbers", "got dtype object"):
+        rn.relu(np.array([None, 1.0], dtype=object))

@@ -1,0 +1,105 @@
+"""Notebook hygiene: what nbval and a reader would trip over.
+
+The chapters are produced by ``make notebooks`` only (a fresh kernel, top to
+bottom, canonical JSON). These checks fail when a notebook was saved from a
+hand-run session, stores an error or stderr, or leaks a machine detail.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+MACHINE_PATH = re.compile(r"(/root/|/home/\w|/Users/\w|/tmp/|/work/|site-packages|[A-Z]:\\\\)")
+OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+ALLOWED_NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+ALLOWED_CELL_METADATA = {"tags", "mystnb"}
+
+
+def test_there_are_chapters():
+    assert len(CHAPTERS) >= 2
+
+
+def _toc_files(node):
+    if isinstance(node, dict):
+        if "file" in node:
+            yield node["file"]
+        for value in node.values():
+            yield from _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _toc_files(item)
+
+
+def test_toc_lists_exactly_the_chapters():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    listed = {f for f in _toc_files(toc) if f.startswith("chapters/")}
+    on_disk = {f"chapters/{p.stem}" for p in CHAPTERS}
+    assert listed == on_disk
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+class TestChapter:
+    def test_file_name_shows_reading_order(self, path):
+        assert re.fullmatch(r"\d{2}_[a-z0-9_]+\.ipynb", path.name), path.name
+
+    def test_is_valid_and_canonical(self, path):
+        text = path.read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
+        nbformat.validate(nb)
+        canonical = nbformat.writes(nb)
+        assert text.rstrip("\n") == canonical.rstrip("\n"), "not in nbformat's canonical form"
+
+    def test_first_cell_is_a_title(self, path):
+        nb = nbformat.read(path, as_version=4)
+        first = nb.cells[0]
+        assert first.cell_type == "markdown"
+        assert re.match(r"# \S", first.source), first.source[:60]
+
+    def test_execution_counts_are_one_to_n(self, path):
+        nb = nbformat.read(path, as_version=4)
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts == list(range(1, len(counts) + 1))
+
+    def test_no_errors_or_stderr(self, path):
+        nb = nbformat.read(path, as_version=4)
+        for k, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                assert output.output_type != "error", f"cell {k} stores an error"
+                assert not (
+                    output.output_type == "stream" and output.name == "stderr"
+                ), f"cell {k} stores stderr: {output.text[:200]!r}"
+
+    def test_no_machine_details_in_outputs(self, path):
+        nb = nbformat.read(path, as_version=4)
+        for k, cell in enumerate(nb.cells):
+            for output in cell.get("outputs", []):
+                text = json.dumps(
+                    {key: value for key, value in output.items() if key != "data"}
+                ) + json.dumps({m: v for m, v in output.get("data", {}).items() if not m.startswith("image/")})
+                assert not MACHINE_PATH.search(text), f"cell {k}: {MACHINE_PATH.search(text).group(0)}"
+                assert not OBJECT_ADDRESS.search(text), f"cell {k} shows an object address"
+
+    def test_no_volatile_metadata(self, path):
+        nb = nbformat.read(path, as_version=4)
+        assert set(nb.metadata) <= ALLOWED_NOTEBOOK_METADATA
+        assert set(nb.metadata.get("language_info", {})) <= {"name"}
+        for k, cell in enumerate(nb.cells):
+            assert set(cell.metadata) <= ALLOWED_CELL_METADATA, f"cell {k}: {set(cell.metadata)}"
+
+    def test_ends_with_exercises(self, path):
+        nb = nbformat.read(path, as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert "## Exercises" in markdown
+        assert markdown.count(":::{exercise}") >= 2
+        assert markdown.count(":::{exercise}") == markdown.count(":::{solution}")
+
+    def test_has_an_asserting_verification_cell(self, path):
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert "np.testing.assert_" in code

@@ -1,0 +1,83 @@
+"""TensorFlow as the oracle: relunet.jacobian against GradientTape.batch_jacobian.
+
+The TensorFlow network is written with plain ops (``a @ W^T + b`` and
+``tf.nn.relu``), independently of relunet, and differentiated by automatic
+differentiation in float64.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given
+from networks import network_shapes, random_network
+
+import relunet as rn
+
+pytestmark = pytest.mark.oracle
+
+
+def tf_forward_and_jacobian(x, layers):
+    """Output and per-sample Jacobian computed by TensorFlow."""
+    x = tf.constant(x, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        a = x
+        for layer in layers:
+            z = tf.matmul(a, tf.constant(layer.W, tf.float64), transpose_b=True) + layer.b
+            a = tf.nn.relu(z) if layer.activation == "relu" else z
+    return a.numpy(), tape.batch_jacobian(a, x).numpy()
+
+
+@given(network_shapes(max_layers=4, max_width=8, max_batch=6))
+def test_jacobian_matches_tensorflow_on_random_networks(shape):
+    widths, activations, batch, seed = shape
+    rng = np.random.default_rng(seed)
+    layers = random_network(rng, widths, activations)
+    x = rng.normal(size=(batch, widths[0]))
+    y_tf, J_tf = tf_forward_and_jacobian(x, layers)
+    np.testing.assert_allclose(rn.forward(x, layers), y_tf, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(rn.jacobian(x, layers), J_tf, rtol=1e-12, atol=1e-12)
+
+
+@given(network_shapes(max_layers=4, max_width=8, max_batch=6))
+def test_jacobian_matches_tensorflow_at_exact_kinks(shape):
+    # Small integers make every pre-activation exact in both libraries, and
+    # many of them exactly 0: tf.nn.relu's gradient there is 0, and so is
+    # relunet's default.
+    widths, activations, batch, seed = shape
+    rng = np.random.default_rng(seed)
+    layers = random_network(rng, widths, activations, integer=True)
+    x = rng.integers(-2, 3, size=(batch, widths[0])).astype(np.float64)
+    _, J_tf = tf_forward_and_jacobian(x, layers)
+    np.testing.assert_array_equal(rn.jacobian(x, layers), J_tf)
+
+
+def test_kinks_are_really_reached():
+    """The integer networks above do put pre-activations at exactly 0."""
+    rng = np.random.default_rng(0)
+    layers = random_network(rng, [4, 6, 6, 3], ["relu", "relu", "relu"], integer=True)
+    x = rng.integers(-2, 3, size=(32, 4)).astype(np.float64)
+    zeros = sum(int(np.sum(z == 0)) for z in rn.preactivations(x, layers))
+    assert zeros >= 32
+    _, J_tf = tf_forward_and_jacobian(x, layers)
+    np.testing.assert_array_equal(rn.jacobian(x, layers, at_zero=0.0), J_tf)
+    assert not np.array_equal(rn.jacobian(x, layers, at_zero=1.0), J_tf)
+
+
+def test_seed_example_matches_tensorflow():
+    layer = rn.Dense([[1, 2, 3], [3, 4, 6]], [1, 3])
+    y_tf, J_tf = tf_forward_and_jacobian(np.array([[1.0, 2.0, 3.0]]), [layer])
+    np.testing.assert_array_equal(y_tf, [[15.0, 32.0]])
+    np.testing.assert_array_equal(J_tf[0], rn.jacobian([1, 2, 3], layer))
+
+
+def test_single_unit_at_zero_each_convention():
+    """tf.nn.relu gives 0 at the kink, tf.maximum(x, 0) gives 1."""
+    x = tf.constant([[0.0]], dtype=tf.float64)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y_relu = tf.nn.relu(x)
+        y_max = tf.maximum(x, tf.constant(0.0, tf.float64))
+    layer = rn.Dense([[1.0]], [0.0])
+    assert float(tape.batch_jacobian(y_relu, x)[0, 0, 0]) == rn.jacobian([0.0], layer)[0, 0] == 0.0
+    assert float(tape.batch_jacobian(y_max, x)[0, 0, 0]) == rn.jacobian([0.0], layer, at_zero=1)[0, 0] == 1.0
