@@ -34,6 +34,19 @@ def _prepare(x: ArrayLike, layers) -> tuple[np.ndarray, tuple[Dense, ...], np.dt
     return np.atleast_2d(x).astype(dtype, copy=False), chain, dtype
 
 
+def _mask_rows(J: np.ndarray, z: np.ndarray, at_zero: float) -> np.ndarray:
+    """``diag(f'(z)) J`` per sample: row ``j`` scaled by ReLU'(z_j).
+
+    For the usual slopes 0 and 1 rows are selected, not multiplied, so an
+    inactive row is +0.0 exactly (a product would give -0.0 for negative
+    weights, as TensorFlow does not).
+    """
+    if at_zero in (0.0, 1.0):
+        active = z > 0 if at_zero == 0.0 else z >= 0
+        return np.where(active[:, :, np.newaxis], J, 0).astype(J.dtype, copy=False)
+    return relu_derivative(z, at_zero=at_zero)[:, :, np.newaxis] * J
+
+
 def _activate(z: np.ndarray, activation: str) -> np.ndarray:
     return np.maximum(z, 0) if activation == "relu" else z
 
@@ -135,7 +148,6 @@ def jacobian(
         W = layer.W.astype(dtype, copy=False)
         J = np.broadcast_to(W, (batch,) + W.shape) if J is None else np.matmul(W, J)
         if layer.activation == "relu":
-            slope = relu_derivative(z, at_zero=slope_at_zero)
-            J = slope[:, :, np.newaxis] * J
+            J = _mask_rows(J, z, slope_at_zero)
     J = np.ascontiguousarray(J)  # a lone linear layer leaves a broadcast view
     return J[0] if np.ndim(x) == 1 else J
