@@ -8,19 +8,47 @@ shape + input shape, and ReLU'(0) = 0 unless ``at_zero`` says otherwise.
 
 from relunet.activations import relu, relu_derivative
 from relunet.finite_differences import default_step, finite_difference_jacobian
+from relunet.init import he_normal
+from relunet.jacobian import MODES, choose_mode, jacobian, jacobian_cost
 from relunet.layers import ACTIVATIONS, Dense
-from relunet.network import forward, jacobian, preactivations
+from relunet.network import activation_pattern, forward, preactivations
+from relunet.products import jvp, vjp
+from relunet.regions import (
+    breakpoints_on_segment,
+    grid_regions,
+    hyperplane_region_count,
+    label_patterns,
+    montufar_lower_bound,
+    one_layer_region_count,
+    sawtooth_layers,
+    serra_upper_bound,
+)
 
 __all__ = [
     "ACTIVATIONS",
+    "MODES",
     "Dense",
+    "activation_pattern",
+    "breakpoints_on_segment",
+    "choose_mode",
     "default_step",
     "finite_difference_jacobian",
     "forward",
+    "grid_regions",
+    "he_normal",
+    "hyperplane_region_count",
     "jacobian",
+    "jacobian_cost",
+    "jvp",
+    "label_patterns",
+    "montufar_lower_bound",
+    "one_layer_region_count",
     "preactivations",
     "relu",
     "relu_derivative",
+    "sawtooth_layers",
+    "serra_upper_bound",
+    "vjp",
 ]
 
 __version__ = "0.1.0"

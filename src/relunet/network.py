@@ -1,9 +1,7 @@
-"""Forward pass and Jacobian of a feed-forward network (chapters 1 and 2).
+"""Forward pass, pre-activations and activation patterns (chapters 1 and 4).
 
 Shapes follow the notation page: a single input ``x`` has shape (n_in,); a
-batch has one sample per row, shape (batch, n_in), as in Keras. The Jacobian
-of an output of shape (n_out,) with respect to an input of shape (n_in,) has
-shape (n_out, n_in): output shape + input shape.
+batch has one sample per row, shape (batch, n_in), as in Keras.
 """
 
 from __future__ import annotations
@@ -13,13 +11,23 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relunet._checks import as_at_zero, as_float_array, check_ndim
-from relunet.activations import relu_derivative
+from relunet._checks import as_float_array, check_ndim
 from relunet.layers import Dense, as_layers
 
 
-def _prepare(x: ArrayLike, layers) -> tuple[np.ndarray, tuple[Dense, ...], np.dtype]:
-    """Validate ``x`` against ``layers``; return x as 2-D, the layers and the dtype."""
+def prepare(x: ArrayLike, layers) -> tuple[np.ndarray, tuple[Dense, ...], np.dtype]:
+    """Validate ``x`` against ``layers``.
+
+    Returns
+    -------
+    x2 : ndarray, shape (batch, n_in)
+        ``x`` as a 2-D array in the common dtype (a single input is a batch
+        of one).
+    chain : tuple of Dense
+        The validated layers.
+    dtype : numpy dtype
+        The common floating dtype of ``x`` and every layer's weights.
+    """
     chain = as_layers(layers)
     x = as_float_array(x, "x")
     n_in = chain[0].n_in
@@ -34,21 +42,21 @@ def _prepare(x: ArrayLike, layers) -> tuple[np.ndarray, tuple[Dense, ...], np.dt
     return np.atleast_2d(x).astype(dtype, copy=False), chain, dtype
 
 
-def _mask_rows(J: np.ndarray, z: np.ndarray, at_zero: float) -> np.ndarray:
-    """``diag(f'(z)) J`` per sample: row ``j`` scaled by ReLU'(z_j).
-
-    For the usual slopes 0 and 1 rows are selected, not multiplied, so an
-    inactive row is +0.0 exactly (a product would give -0.0 for negative
-    weights, as TensorFlow does not).
-    """
-    if at_zero in (0.0, 1.0):
-        active = z > 0 if at_zero == 0.0 else z >= 0
-        return np.where(active[:, :, np.newaxis], J, 0).astype(J.dtype, copy=False)
-    return relu_derivative(z, at_zero=at_zero)[:, :, np.newaxis] * J
+def weights(chain: Sequence[Dense], dtype) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(W, b)`` of every layer in ``dtype`` (no copy when it already is)."""
+    return [(layer.W.astype(dtype, copy=False), layer.b.astype(dtype, copy=False)) for layer in chain]
 
 
-def _activate(z: np.ndarray, activation: str) -> np.ndarray:
-    return np.maximum(z, 0) if activation == "relu" else z
+def trace(x2: np.ndarray, chain: Sequence[Dense], dtype) -> list[np.ndarray]:
+    """Pre-activations ``Z_l`` of shape (batch, n_l) for validated 2-D input."""
+    zs = []
+    a = x2
+    for (W, b), layer in zip(weights(chain, dtype), chain):
+        z = a @ W.T
+        z += b
+        zs.append(z)
+        a = np.maximum(z, 0) if layer.activation == "relu" else z
+    return zs
 
 
 def preactivations(x: ArrayLike, layers: Dense | Sequence[Dense]) -> list[np.ndarray]:
@@ -73,14 +81,9 @@ def preactivations(x: ArrayLike, layers: Dense | Sequence[Dense]) -> list[np.nda
 
     For a batch of rows the same is ``Z_l = A_{l-1} W_l^T + b_l``.
     """
-    a, chain, dtype = _prepare(x, layers)
-    zs = []
-    for layer in chain:
-        z = a @ layer.W.T.astype(dtype, copy=False) + layer.b.astype(dtype, copy=False)
-        zs.append(z)
-        a = _activate(z, layer.activation)
-    single = np.ndim(x) == 1
-    return [z[0] for z in zs] if single else zs
+    x2, chain, dtype = prepare(x, layers)
+    zs = trace(x2, chain, dtype)
+    return [z[0] for z in zs] if np.ndim(x) == 1 else zs
 
 
 def forward(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndarray:
@@ -103,15 +106,14 @@ def forward(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndarray:
     -----
     .. math:: NN(x) = f_L(W_L \\cdots f_1(W_1 x + b_1) \\cdots + b_L)
     """
-    chain = as_layers(layers)
-    z = preactivations(x, chain)[-1]
-    return _activate(z, chain[-1].activation)
+    x2, chain, dtype = prepare(x, layers)
+    z = trace(x2, chain, dtype)[-1]
+    y = np.maximum(z, 0) if chain[-1].activation == "relu" else z
+    return y[0] if np.ndim(x) == 1 else y
 
 
-def jacobian(
-    x: ArrayLike, layers: Dense | Sequence[Dense], at_zero: float = 0.0
-) -> np.ndarray:
-    """Jacobian of the network's output with respect to its input.
+def activation_pattern(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndarray:
+    """Which ReLU units are active (``z > 0``) at ``x``.
 
     Parameters
     ----------
@@ -119,35 +121,22 @@ def jacobian(
         One input, or a batch of inputs as rows.
     layers : Dense or sequence of Dense
         The network, first layer first.
-    at_zero : float, default 0.0
-        ReLU'(0), used for every unit whose pre-activation is exactly 0.
-        The default matches TensorFlow's ``tf.nn.relu``.
 
     Returns
     -------
-    ndarray, shape (n_out, n_in) or (batch, n_out, n_in)
-        ``J[j, i] = d NN_j / d x_i``; for a batch, one such matrix per sample
-        (samples do not interact, so the cross-sample blocks are zero and are
-        not stored).
+    ndarray of bool, shape (n_relu,) or (batch, n_relu)
+        The units of every ReLU layer, first layer first, concatenated;
+        ``n_relu`` is the total number of ReLU units (linear layers have no
+        pattern). A unit exactly at its kink (``z == 0``) counts as inactive,
+        as ReLU'(0) = 0 does.
 
     Notes
     -----
-    With ``D_l = diag(f_l'(z_l))``, derived in chapter 2 for one layer:
-
-    .. math:: J(x) = D_L W_L D_{L-1} W_{L-1} \\cdots D_1 W_1
-
-    The product is accumulated from the input side: ``J_1 = D_1 W_1`` and
-    ``J_l = D_l (W_l J_{l-1})``, scaling rows instead of forming ``D_l``.
+    On the set of inputs that share one pattern the network is affine
+    (chapter 4): ``NN(x + d) = NN(x) + J(x) d`` while the pattern holds.
     """
-    slope_at_zero = as_at_zero(at_zero)
-    a, chain, dtype = _prepare(x, layers)
-    zs = preactivations(a, chain)
-    batch = a.shape[0]
-    J = None
-    for layer, z in zip(chain, zs):
-        W = layer.W.astype(dtype, copy=False)
-        J = np.broadcast_to(W, (batch,) + W.shape) if J is None else np.matmul(W, J)
-        if layer.activation == "relu":
-            J = _mask_rows(J, z, slope_at_zero)
-    J = np.ascontiguousarray(J)  # a lone linear layer leaves a broadcast view
-    return J[0] if np.ndim(x) == 1 else J
+    x2, chain, dtype = prepare(x, layers)
+    zs = trace(x2, chain, dtype)
+    masks = [z > 0 for z, layer in zip(zs, chain) if layer.activation == "relu"]
+    pattern = np.concatenate(masks, axis=1) if masks else np.zeros((x2.shape[0], 0), bool)
+    return pattern[0] if np.ndim(x) == 1 else pattern
