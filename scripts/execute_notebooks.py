@@ -38,10 +38,33 @@ def canonicalize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     )
     for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         cell.metadata.pop("scrolled", None)
     return nb
+
+
+def coalesce_streams(outputs: list) -> list:
+    """Merge consecutive outputs of one stream, as nbval does when comparing.
+
+    How a cell's prints are split into stream outputs depends on timing;
+    merged, the stored file does not.
+    """
+    merged: list = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output.output_type == "stream"
+            and previous is not None
+            and previous.output_type == "stream"
+            and previous.name == output.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
 
 
 def execute(path: Path) -> None:

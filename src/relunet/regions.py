@@ -80,10 +80,17 @@ def grid_regions(
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     xs = np.linspace(*_interval(xlim, "xlim"), resolution)
     ys = np.linspace(*_interval(ylim, "ylim"), resolution)
-    grid_x, grid_y = np.meshgrid(xs, ys)
-    points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    labels, count = label_patterns(activation_pattern(points, chain))
-    return labels.reshape(resolution, resolution), count
+    # Row by row in blocks, keeping only the packed patterns: memory grows with
+    # the grid, not with the grid times the number of units.
+    rows_per_block = max(1, 2**18 // resolution)
+    packed = []
+    for start in range(0, resolution, rows_per_block):
+        grid_x, grid_y = np.meshgrid(xs, ys[start : start + rows_per_block])
+        points = np.column_stack([grid_x.ravel(), grid_y.ravel()])
+        packed.append(np.packbits(activation_pattern(points, chain), axis=1))
+    _, labels = np.unique(np.concatenate(packed), axis=0, return_inverse=True)
+    labels = labels.reshape(resolution, resolution)
+    return labels, int(labels.max()) + 1
 
 
 def breakpoints_on_segment(
