@@ -13,8 +13,17 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 export PYTHONHASHSEED := 0
+# One thread per process: the tests run in two processes (one per core), and
+# two multi-threaded BLAS or TensorFlow pools on two cores would fight.
+# The chapters are executed with the same settings they are checked with.
+THREADS := OMP_NUM_THREADS OPENBLAS_NUM_THREADS MKL_NUM_THREADS TF_NUM_INTRAOP_THREADS TF_NUM_INTEROP_THREADS
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export TF_NUM_INTRAOP_THREADS := 1
+export TF_NUM_INTEROP_THREADS := 1
 
-.PHONY: setup book test notebooks lab lock clean
+.PHONY: setup book test notebooks lab bench lock clean
 
 setup: $(STAMP)
 
@@ -28,13 +37,19 @@ $(STAMP): pyproject.toml constraints.txt
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-## test: unit, property and TensorFlow tests, strict nbval, book build, hygiene
+## test: unit, property and TensorFlow tests, strict nbval, book build, hygiene,
+## in two processes (a notebook's cells stay together in one)
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ## notebooks: re-execute every chapter in place, in a fresh kernel
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
+
+## bench: time relunet.jacobian against TensorFlow and the hardware floor
+## (TensorFlow with its defaults, oneDNN on); writes bench/results.{json,md}
+bench: $(STAMP)
+	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py
 
 ## lab: open the chapters in JupyterLab, relunet importable
 lab: $(STAMP)

@@ -26,6 +26,12 @@ ENVIRONMENT = {
     "TF_CPP_MIN_LOG_LEVEL": "3",  # no TensorFlow C++ log lines on stderr
     "TF_ENABLE_ONEDNN_OPTS": "0",  # same kernels, same last bits, no oneDNN banner
     "PYTHONHASHSEED": "0",
+    # One thread per process, as when the tests check the chapters two at a time.
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
     "MPLBACKEND": "module://matplotlib_inline.backend_inline",
 }
 

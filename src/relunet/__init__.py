@@ -9,7 +9,7 @@ shape + input shape, and ReLU'(0) = 0 unless ``at_zero`` says otherwise.
 from relunet.activations import relu, relu_derivative
 from relunet.finite_differences import default_step, finite_difference_jacobian
 from relunet.init import he_normal
-from relunet.jacobian import MODES, choose_mode, jacobian, jacobian_cost
+from relunet.accumulation import MODES, choose_mode, jacobian, jacobian_cost
 from relunet.layers import ACTIVATIONS, Dense
 from relunet.network import activation_pattern, forward, preactivations
 from relunet.products import jvp, vjp

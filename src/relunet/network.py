@@ -47,15 +47,30 @@ def weights(chain: Sequence[Dense], dtype) -> list[tuple[np.ndarray, np.ndarray]
     return [(layer.W.astype(dtype, copy=False), layer.b.astype(dtype, copy=False)) for layer in chain]
 
 
-def trace(x2: np.ndarray, chain: Sequence[Dense], dtype) -> list[np.ndarray]:
-    """Pre-activations ``Z_l`` of shape (batch, n_l) for validated 2-D input."""
+def trace(x2: np.ndarray, chain: Sequence[Dense], dtype, workspace=None) -> list[np.ndarray]:
+    """Pre-activations ``Z_l`` of shape (batch, n_l) for validated 2-D input.
+
+    With a ``workspace`` (see ``relunet._workspace``) the arrays are views of
+    its buffer, valid until its next ``reset``; without, fresh arrays.
+    """
+    empty = np.empty if workspace is None else workspace.empty
+    rows = x2.shape[0]
+    widest = max(layer.n_out for layer in chain)
+    activations = empty((rows * widest,), dtype)  # a_l overwrites a_{l-1}
     zs = []
     a = x2
-    for (W, b), layer in zip(weights(chain, dtype), chain):
-        z = a @ W.T
+    last = len(chain) - 1
+    for k, ((W, b), layer) in enumerate(zip(weights(chain, dtype), chain)):
+        z = empty((rows, layer.n_out), dtype)
+        np.matmul(a, W.T, out=z)
         z += b
         zs.append(z)
-        a = np.maximum(z, 0) if layer.activation == "relu" else z
+        if k < last:  # the last activation is not needed here
+            if layer.activation == "relu":
+                a = activations[: rows * layer.n_out].reshape(rows, layer.n_out)
+                np.maximum(z, 0, out=a)
+            else:
+                a = z
     return zs
 
 

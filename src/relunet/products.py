@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relunet._checks import as_at_zero, as_float_array
-from relunet.jacobian import zero_inactive
+from relunet.accumulation import zero_inactive
 from relunet.layers import Dense
 from relunet.network import prepare, trace, weights
 

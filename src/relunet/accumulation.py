@@ -1,0 +1,237 @@
+"""The input Jacobian of a network, accumulated forward or in reverse (chapters 2, 4, 6).
+
+For a network of L layers (notation page) the chain rule gives
+
+    J(x) = D_L W_L D_{L-1} W_{L-1} ... D_1 W_1,   D_l = diag(f_l'(z_l)),
+
+a product of matrices that can be evaluated from the input side (forward
+accumulation) or from the output side (reverse accumulation). Both give the
+same matrix; their costs differ with the layer widths (chapter 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from relunet._checks import as_at_zero
+from relunet._workspace import thread_workspace
+from relunet.activations import relu_derivative
+from relunet.layers import Dense, as_layers
+from relunet.network import prepare, trace, weights
+
+#: The accumulation orders :func:`jacobian` accepts.
+MODES = ("auto", "forward", "reverse")
+
+
+def jacobian_cost(layers: Dense | Sequence[Dense], mode: str) -> int:
+    """Multiply-adds per sample of the Jacobian's matrix chain in one order.
+
+    Parameters
+    ----------
+    layers : Dense or sequence of Dense
+        The network, with widths ``n_0, n_1, ..., n_L``.
+    mode : {"forward", "reverse"}
+        The accumulation order.
+
+    Returns
+    -------
+    int
+        ``n_1 n_0 + sum_{l=2}^{L} n_l n_{l-1} n_0`` for forward accumulation
+        (each step multiplies an ``n_{l-1} x n_0`` partial Jacobian by
+        ``W_l``), ``n_L n_{L-1} + sum_{l=1}^{L-1} n_L n_l n_{l-1}`` for
+        reverse accumulation. The first term is writing the first factor.
+    """
+    chain = as_layers(layers)
+    _check_mode(mode, allowed=("forward", "reverse"))
+    widths = [chain[0].n_in] + [layer.n_out for layer in chain]
+    n_in, n_out, L = widths[0], widths[-1], len(chain)
+    if mode == "forward":
+        return widths[1] * n_in + sum(widths[l] * widths[l - 1] * n_in for l in range(2, L + 1))
+    return n_out * widths[L - 1] + sum(n_out * widths[l] * widths[l - 1] for l in range(1, L))
+
+
+def choose_mode(layers: Dense | Sequence[Dense]) -> str:
+    """The cheaper accumulation order by :func:`jacobian_cost`; reverse on a tie."""
+    forward_cost = jacobian_cost(layers, "forward")
+    return "forward" if forward_cost < jacobian_cost(layers, "reverse") else "reverse"
+
+
+def jacobian(
+    x: ArrayLike,
+    layers: Dense | Sequence[Dense],
+    at_zero: float = 0.0,
+    mode: str = "auto",
+) -> np.ndarray:
+    """Jacobian of the network's output with respect to its input.
+
+    Parameters
+    ----------
+    x : array_like, shape (n_in,) or (batch, n_in)
+        One input, or a batch of inputs as rows.
+    layers : Dense or sequence of Dense
+        The network, first layer first.
+    at_zero : float, default 0.0
+        ReLU'(0), used for every unit whose pre-activation is exactly 0.
+        The default matches TensorFlow's ``tf.nn.relu``.
+    mode : {"auto", "forward", "reverse"}, default "auto"
+        The order in which the chain of matrices is multiplied: from the
+        input side, from the output side, or whichever
+        :func:`jacobian_cost` finds cheaper for these layer widths.
+
+    Returns
+    -------
+    ndarray, shape (n_out, n_in) or (batch, n_out, n_in)
+        ``J[j, i] = d NN_j / d x_i``; for a batch, one such matrix per sample
+        (samples do not interact, so the cross-sample blocks are zero and are
+        not stored).
+
+    Notes
+    -----
+    With ``D_l = diag(f_l'(z_l))`` (the identity for a linear layer):
+
+    .. math:: J(x) = D_L W_L D_{L-1} W_{L-1} \\cdots D_1 W_1
+
+    Derived in chapter 2 (one layer) and chapter 4 (any depth); its cost is
+    the subject of chapter 6. ``D_l`` is never formed: the rows or columns
+    of the partial product that belong to inactive units are cleared, and
+    every product with a weight matrix is one large matrix product over a
+    block of samples. Blocks are sized so that the working memory beyond
+    the output stays small (see :func:`block_size`).
+    """
+    slope_at_zero = as_at_zero(at_zero)
+    _check_mode(mode, allowed=MODES)
+    x2, chain, dtype = prepare(x, layers)
+    if mode == "auto":
+        mode = choose_mode(chain)
+    Ws = [W for W, _ in weights(chain, dtype)]
+    relu = [layer.activation == "relu" for layer in chain]
+    batch = x2.shape[0]
+    J = np.empty((batch, chain[-1].n_out, chain[0].n_in), dtype)
+    step = block_size(chain, mode, batch, dtype)
+    workspace = thread_workspace()
+    for start in range(0, batch, step):
+        rows = slice(start, start + step)
+        workspace.reset()
+        zs = trace(x2[rows], chain, dtype, workspace)
+        if len(chain) == 1:
+            _masked_copy(Ws[0], zs[0] if relu[0] else None, slope_at_zero, J[rows], workspace)
+        elif mode == "forward":
+            _forward_accumulation(Ws, zs, relu, slope_at_zero, J[rows], workspace)
+        else:
+            _reverse_accumulation(Ws, zs, relu, slope_at_zero, J[rows], workspace)
+    return J[0] if np.ndim(x) == 1 else J
+
+
+#: Working memory for one block of samples, beyond the output (bytes).
+BLOCK_BYTES = 2**21
+
+
+def block_size(layers: Dense | Sequence[Dense], mode: str, batch: int, dtype=np.float64) -> int:
+    """How many samples :func:`jacobian` processes at once.
+
+    The partial products of a block (two at a time: a factor and the
+    product being formed) and its forward pass must fit in
+    :data:`BLOCK_BYTES` (2 MiB, about a core's share of cache); the batch
+    is then split into blocks of equal size. Larger blocks would not be
+    faster: the matrix products are already large (block * n_out or n_l
+    rows), and the masks are applied while the block is still in cache.
+    The same bound caps the memory :func:`jacobian` needs beyond its output.
+    """
+    chain = as_layers(layers)
+    widths = [chain[0].n_in] + [layer.n_out for layer in chain]
+    n_in, n_out, inner = widths[0], widths[-1], max(widths[:-1])
+    partial = 0 if len(chain) == 1 else 2 * (inner * n_in if mode == "forward" else n_out * inner)
+    per_sample = (partial + 2 * sum(widths[1:])) * np.dtype(dtype).itemsize
+    largest = max(1, min(batch, BLOCK_BYTES // max(per_sample, 1)))
+    blocks = -(-batch // largest) if batch else 1
+    return max(1, -(-batch // blocks))  # equal blocks: no small remainder block
+
+
+def _forward_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
+    """D_L W_L (... (D_2 W_2 (D_1 W_1))) into ``out``, shape (block, n_L, n_0).
+
+    The partial product is kept as (n_l, block, n_0), so that every step is
+    one matrix product ``W_l @ P`` with P of shape (n_{l-1}, block * n_0)."""
+    block, n_in = zs[0].shape[0], Ws[0].shape[1]
+    P = workspace.empty((Ws[0].shape[0], block, n_in), out.dtype)
+    P[...] = Ws[0][:, np.newaxis, :]
+    if relu[0]:
+        zero_inactive(P, zs[0].T[:, :, np.newaxis], at_zero, workspace)
+    for W, z, is_relu in zip(Ws[1:], zs[1:], relu[1:]):
+        product = workspace.empty((W.shape[0], block, n_in), out.dtype)
+        np.matmul(W, P.reshape(W.shape[1], block * n_in), out=product.reshape(W.shape[0], block * n_in))
+        P = product
+        if is_relu:
+            zero_inactive(P, z.T[:, :, np.newaxis], at_zero, workspace)
+    np.copyto(out, P.transpose(1, 0, 2))
+
+
+def _reverse_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
+    """(((D_L W_L) D_{L-1}) W_{L-1}) ... W_1 into ``out``, shape (block, n_L, n_0).
+
+    The partial product is kept as (block, n_L, n_l), so that every step is
+    one matrix product ``R @ W_l`` with R of shape (block * n_L, n_l)."""
+    block, n_out, L = zs[0].shape[0], Ws[-1].shape[0], len(Ws)
+    R = workspace.empty((block,) + Ws[-1].shape, out.dtype)
+    _masked_copy(Ws[-1], zs[-1] if relu[-1] else None, at_zero, R, workspace)
+    if relu[-2]:
+        zero_inactive(R, zs[-2][:, np.newaxis, :], at_zero, workspace)
+    for k in range(L - 2, -1, -1):
+        W = Ws[k]
+        product = out if k == 0 else workspace.empty((block, n_out, W.shape[1]), out.dtype)
+        np.matmul(R.reshape(block * n_out, W.shape[0]), W, out=product.reshape(block * n_out, W.shape[1]))
+        R = product
+        if k >= 1 and relu[k - 1]:
+            zero_inactive(R, zs[k - 1][:, np.newaxis, :], at_zero, workspace)
+
+
+_UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=None) -> None:
+    """Multiply ``array`` in place by ReLU'(z), ``z`` broadcastable to it.
+
+    For the slopes 0 and 1 (``at_zero`` 0 or 1) the entries of inactive
+    units are cleared with a bitwise AND instead of multiplied: one pass,
+    and an inactive entry becomes +0.0 exactly, as in TensorFlow (0 times a
+    negative number would give -0.0).
+    """
+    unsigned = _UNSIGNED.get(array.dtype.itemsize)
+    if at_zero in (0.0, 1.0) and unsigned is not None:
+        bits = _keep_bits(z, at_zero, unsigned, workspace)
+        np.bitwise_and(array.view(unsigned), bits, out=array.view(unsigned))
+    else:
+        np.multiply(array, relu_derivative(z, at_zero=at_zero).astype(array.dtype, copy=False), out=array)
+
+
+def _masked_copy(W: np.ndarray, z, at_zero: float, out: np.ndarray, workspace=None) -> None:
+    """``out[s] = diag(f'(z_s)) W`` for every sample: one pass over ``out``."""
+    if z is None:
+        out[...] = W
+        return
+    unsigned = _UNSIGNED.get(out.dtype.itemsize)
+    if at_zero in (0.0, 1.0) and unsigned is not None:
+        bits = _keep_bits(z, at_zero, unsigned, workspace)[:, :, np.newaxis]
+        np.bitwise_and(W.view(unsigned), bits, out=out.view(unsigned))
+    else:
+        np.multiply(W, relu_derivative(z, at_zero=at_zero).astype(out.dtype, copy=False)[:, :, np.newaxis], out=out)
+
+
+def _keep_bits(z: np.ndarray, at_zero: float, unsigned, workspace=None) -> np.ndarray:
+    """All bits set where the unit passes its input (slope 1), none where not."""
+    empty = np.empty if workspace is None else workspace.empty
+    keep = empty(z.shape, np.bool_)
+    (np.greater if at_zero == 0.0 else np.greater_equal)(z, 0, out=keep)
+    bits = empty(z.shape, unsigned)
+    np.negative(keep.view(np.uint8), out=bits, dtype=unsigned)  # 1 -> 0xFF..FF, 0 -> 0
+    return bits
+
+
+def _check_mode(mode, allowed) -> None:
+    if not isinstance(mode, str):
+        raise TypeError(f"mode must be one of {allowed}, got {type(mode).__name__} {mode!r}")
+    if mode not in allowed:
+        raise ValueError(f"mode must be one of {allowed}, got {mode!r}")
