@@ -341,6 +341,9 @@ def main(argv: list[str]) -> int:
     rounds = 3 if args.quick else args.rounds
     results = {"machine": machine(), "rounds": rounds, "cases": single_layer_cases(rounds) + deep_cases(rounds)}
     results["ratios"] = ratios(results)
+    results["targets"] = [
+        {"case_prefix": prefix, "figure": figure, "comparison": op, "bound": bound} for prefix, figure, op, bound in TARGETS
+    ]
     report = markdown(results)
     print(report)
     if not args.quick:

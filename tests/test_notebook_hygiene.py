@@ -103,3 +103,15 @@ class TestChapter:
         nb = nbformat.read(path, as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert "np.testing.assert_" in code
+
+
+def test_github_workflow_runs_the_ci_entry_point():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "book.yml").read_text(encoding="utf-8"))
+    triggers = workflow[True]  # YAML reads the key `on` as True
+    assert {"push", "pull_request", "schedule"} <= set(triggers)
+    steps = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
+    assert "bash .ci/run" in steps
+    assert "make test" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    publish = workflow["jobs"]["publish"]
+    assert publish["needs"] == "test" and "refs/heads/main" in publish["if"]
+    assert any(step.get("with", {}).get("path") == "_build/html" for step in publish["steps"])

@@ -1,0 +1,81 @@
+"""The blocked, workspace-backed accumulation behind relunet.jacobian."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import relunet as rn
+from relunet import accumulation
+from relunet._workspace import Workspace
+
+
+def test_results_do_not_share_memory_between_calls():
+    net = rn.he_normal([8, 32, 32, 4], seed=0, bias_std=0.2)
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=(50, 8)), rng.normal(size=(50, 8))
+    J1 = rn.jacobian(x1, net)
+    kept = J1.copy()
+    J2 = rn.jacobian(x2, net)
+    np.testing.assert_array_equal(J1, kept)  # a later call did not overwrite the first result
+    assert not np.shares_memory(J1, J2)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_many_blocks_equal_one_block(monkeypatch, mode):
+    net = rn.he_normal([6, 40, 40, 40, 5], seed=1, bias_std=0.2)
+    x = np.random.default_rng(1).normal(size=(97, 6))
+    whole = rn.jacobian(x, net, mode=mode)
+    monkeypatch.setattr(accumulation, "BLOCK_BYTES", 4096)  # forces blocks of a few samples
+    assert accumulation.block_size(net, mode, 97) < 10
+    np.testing.assert_allclose(rn.jacobian(x, net, mode=mode), whole, rtol=1e-13, atol=1e-13)
+
+
+def test_block_size_splits_the_batch_evenly():
+    net = rn.he_normal([64, 256, 256, 64], seed=0)
+    for batch in (1, 7, 100, 1000):
+        step = accumulation.block_size(net, "reverse", batch, np.float32)
+        blocks = -(-batch // step)
+        assert 1 <= step <= batch and blocks * step - batch < blocks  # no tiny remainder block
+
+
+def test_threads_get_their_own_workspace():
+    net = rn.he_normal([8, 64, 64, 3], seed=2, bias_std=0.2)
+    inputs = [np.random.default_rng(k).normal(size=(200, 8)) for k in range(4)]
+    expected = [rn.jacobian(x, net) for x in inputs]
+    results = [None] * 4
+
+    def work(k):
+        for _ in range(20):
+            results[k] = rn.jacobian(inputs[k], net)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got, want in zip(results, expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_workspace_hands_out_disjoint_aligned_views_and_grows_at_reset():
+    workspace = Workspace()
+    first = workspace.empty((10, 3), np.float64)  # does not fit yet: a fresh array
+    extra = workspace.empty((5,), np.float32)
+    assert workspace.nbytes == 0 and first.shape == (10, 3) and extra.shape == (5,)
+    workspace.reset()  # grows to what the previous block wanted
+    assert workspace.nbytes >= 256 + 20
+    a = workspace.empty((10, 3), np.float64)
+    b = workspace.empty((5,), np.float32)
+    assert np.shares_memory(a, workspace._buffer) and np.shares_memory(b, workspace._buffer)
+    assert not np.shares_memory(a, b) and a.flags.c_contiguous
+    assert (b.ctypes.data - a.ctypes.data) % 64 == 0  # views start 64 bytes apart
+    a[...] = 1.0
+    b[...] = 2.0
+    assert np.all(a == 1.0) and np.all(b == 2.0)
+
+
+def test_single_layer_inactive_entries_are_positive_zero():
+    layer = rn.Dense([[-1.0, -2.0], [3.0, -4.0]], [-100.0, 0.0])  # unit 1 always off, W negative
+    J = rn.jacobian(np.array([[1.0, -1.0], [2.0, 0.5]]), layer)
+    assert np.all(J[:, 0, :] == 0) and not np.any(np.signbit(J[:, 0, :]))
