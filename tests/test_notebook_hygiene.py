@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from book_files import ROOT, toc_files
 
-ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MACHINE_PATH = re.compile(r"(/root/|/home/\w|/Users/\w|/tmp/|/work/|site-packages|[A-Z]:\\\\)")
 OBJECT_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
@@ -25,20 +25,8 @@ def test_there_are_chapters():
     assert len(CHAPTERS) >= 2
 
 
-def _toc_files(node):
-    if isinstance(node, dict):
-        if "file" in node:
-            yield node["file"]
-        for value in node.values():
-            yield from _toc_files(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _toc_files(item)
-
-
 def test_toc_lists_exactly_the_chapters():
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    listed = {f for f in _toc_files(toc) if f.startswith("chapters/")}
+    listed = {f for f in toc_files() if f.startswith("chapters/")}
     on_disk = {f"chapters/{p.stem}" for p in CHAPTERS}
     assert listed == on_disk
 

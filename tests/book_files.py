@@ -1,0 +1,30 @@
+"""What the book is made of, as the tests see it: its root and its table of contents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def toc_files(node=None) -> list[str]:
+    """Every ``file`` entry of ``_toc.yml`` (or of a part of it), in order."""
+    if node is None:
+        node = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    found = []
+    if isinstance(node, dict):
+        if "file" in node:
+            found.append(node["file"])
+        for value in node.values():
+            found.extend(toc_files(value) if isinstance(value, (dict, list)) else [])
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(toc_files(item))
+    return found
+
+
+def toc_root() -> str:
+    """The landing page of ``_toc.yml``."""
+    return yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
