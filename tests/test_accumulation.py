@@ -79,3 +79,13 @@ def test_single_layer_inactive_entries_are_positive_zero():
     layer = rn.Dense([[-1.0, -2.0], [3.0, -4.0]], [-100.0, 0.0])  # unit 1 always off, W negative
     J = rn.jacobian(np.array([[1.0, -1.0], [2.0, 0.5]]), layer)
     assert np.all(J[:, 0, :] == 0) and not np.any(np.signbit(J[:, 0, :]))
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse"])
+def test_deep_relu_output_inactive_rows_are_positive_zero(mode):
+    net = rn.he_normal([3, 16, 16, 4], seed=3, bias_std=0.3, output_activation="relu")
+    x = np.random.default_rng(3).normal(size=(64, 3))
+    J = rn.jacobian(x, net, mode=mode)
+    off = rn.preactivations(x, net)[-1] <= 0
+    assert off.any()
+    assert np.all(J[off] == 0) and not np.any(np.signbit(J[off]))

@@ -159,13 +159,14 @@ def _forward_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
     P = workspace.empty((Ws[0].shape[0], block, n_in), out.dtype)
     P[...] = Ws[0][:, np.newaxis, :]
     if relu[0]:
-        zero_inactive(P, zs[0].T[:, :, np.newaxis], at_zero, workspace)
-    for W, z, is_relu in zip(Ws[1:], zs[1:], relu[1:]):
+        zero_inactive(P, zs[0].T[:, :, np.newaxis], at_zero, workspace, signed_zero_ok=True)
+    last = len(Ws) - 2
+    for k, (W, z, is_relu) in enumerate(zip(Ws[1:], zs[1:], relu[1:])):
         product = workspace.empty((W.shape[0], block, n_in), out.dtype)
         np.matmul(W, P.reshape(W.shape[1], block * n_in), out=product.reshape(W.shape[0], block * n_in))
         P = product
-        if is_relu:
-            zero_inactive(P, z.T[:, :, np.newaxis], at_zero, workspace)
+        if is_relu:  # the last mask gives the output: there, +0.0 exactly
+            zero_inactive(P, z.T[:, :, np.newaxis], at_zero, workspace, signed_zero_ok=k < last)
     np.copyto(out, P.transpose(1, 0, 2))
 
 
@@ -178,29 +179,36 @@ def _reverse_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
     R = workspace.empty((block,) + Ws[-1].shape, out.dtype)
     _masked_copy(Ws[-1], zs[-1] if relu[-1] else None, at_zero, R, workspace)
     if relu[-2]:
-        zero_inactive(R, zs[-2][:, np.newaxis, :], at_zero, workspace)
+        zero_inactive(R, zs[-2][:, np.newaxis, :], at_zero, workspace, signed_zero_ok=True)
     for k in range(L - 2, -1, -1):
         W = Ws[k]
         product = out if k == 0 else workspace.empty((block, n_out, W.shape[1]), out.dtype)
         np.matmul(R.reshape(block * n_out, W.shape[0]), W, out=product.reshape(block * n_out, W.shape[1]))
         R = product
         if k >= 1 and relu[k - 1]:
-            zero_inactive(R, zs[k - 1][:, np.newaxis, :], at_zero, workspace)
+            zero_inactive(R, zs[k - 1][:, np.newaxis, :], at_zero, workspace, signed_zero_ok=True)
 
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=None) -> None:
+def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=None, signed_zero_ok: bool = False) -> None:
     """Multiply ``array`` in place by ReLU'(z), ``z`` broadcastable to it.
 
     For the slopes 0 and 1 (``at_zero`` 0 or 1) the entries of inactive
     units are cleared with a bitwise AND instead of multiplied: one pass,
     and an inactive entry becomes +0.0 exactly, as in TensorFlow (0 times a
-    negative number would give -0.0).
+    negative number would give -0.0). Where the array is only an input to a
+    matrix product (``signed_zero_ok``), whose sums turn -0.0 into +0.0, the
+    cheaper product with the boolean mask is used instead.
     """
     unsigned = _UNSIGNED.get(array.dtype.itemsize)
-    if at_zero in (0.0, 1.0) and unsigned is not None:
+    if at_zero in (0.0, 1.0) and signed_zero_ok:
+        empty = np.empty if workspace is None else workspace.empty
+        keep = empty(z.shape, np.bool_)
+        (np.greater if at_zero == 0.0 else np.greater_equal)(z, 0, out=keep)
+        np.multiply(array, keep, out=array)
+    elif at_zero in (0.0, 1.0) and unsigned is not None:
         bits = _keep_bits(z, at_zero, unsigned, workspace)
         np.bitwise_and(array.view(unsigned), bits, out=array.view(unsigned))
     else:
