@@ -7,7 +7,6 @@ hand-run session, stores an error or stderr, or leaks a machine detail.
 
 import json
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
