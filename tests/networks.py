@@ -44,3 +44,16 @@ def network_shapes(draw, max_layers: int = 4, max_width: int = 6, max_batch: int
     batch = draw(st.integers(1, max_batch))
     seed = draw(st.integers(0, 2**32 - 1))
     return widths, activations, batch, seed
+
+
+def integer_case(shape, integer: bool = True):
+    """A network and a batch of small-integer inputs for a drawn shape.
+
+    Returns ``(rng, layers, x)``; with ``integer`` the weights are small
+    integers too, so that pre-activations are exact and often exactly 0.
+    """
+    widths, activations, batch, seed = shape
+    rng = np.random.default_rng(seed)
+    layers = random_network(rng, widths, activations, integer=integer)
+    x = rng.integers(-2, 3, size=(batch, widths[0])).astype(np.float64)
+    return rng, layers, x

@@ -3,17 +3,15 @@
 import numpy as np
 import pytest
 from hypothesis import given
-from networks import network_shapes, random_network
+from networks import integer_case, network_shapes
 
 import relunet as rn
 
 
 @given(network_shapes(max_layers=5, max_width=7, max_batch=5))
 def test_modes_agree(shape):
-    widths, activations, batch, seed = shape
-    rng = np.random.default_rng(seed)
-    layers = random_network(rng, widths, activations, integer=seed % 2 == 0)
-    x = rng.integers(-2, 3, size=(batch, widths[0])).astype(float)
+    widths, _, batch, seed = shape
+    rng, layers, x = integer_case(shape, integer=seed % 2 == 0)
     for at_zero in (0.0, 0.5, 1.0):
         forward = rn.jacobian(x, layers, at_zero=at_zero, mode="forward")
         reverse = rn.jacobian(x, layers, at_zero=at_zero, mode="reverse")
@@ -25,10 +23,8 @@ def test_modes_agree(shape):
 
 @given(network_shapes(max_layers=5, max_width=7, max_batch=5))
 def test_jvp_and_vjp_are_products_with_the_jacobian(shape):
-    widths, activations, batch, seed = shape
-    rng = np.random.default_rng(seed)
-    layers = random_network(rng, widths, activations, integer=seed % 2 == 0)
-    x = rng.integers(-2, 3, size=(batch, widths[0])).astype(float)
+    widths, _, batch, seed = shape
+    rng, layers, x = integer_case(shape, integer=seed % 2 == 0)
     v = rng.normal(size=x.shape)
     u = rng.normal(size=(batch, widths[-1]))
     for at_zero in (0.0, 0.25, 1.0):

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from networks import network_shapes, random_network
+from networks import integer_case, network_shapes, random_network
 
 import relunet as rn
 
@@ -45,10 +45,7 @@ def test_jacobian_matches_tensorflow_at_exact_kinks(shape):
     # Small integers make every pre-activation exact in both libraries, and
     # many of them exactly 0: tf.nn.relu's gradient there is 0, and so is
     # relunet's default.
-    widths, activations, batch, seed = shape
-    rng = np.random.default_rng(seed)
-    layers = random_network(rng, widths, activations, integer=True)
-    x = rng.integers(-2, 3, size=(batch, widths[0])).astype(np.float64)
+    _, layers, x = integer_case(shape)
     _, J_tf = tf_forward_and_jacobian(x, layers)
     np.testing.assert_array_equal(rn.jacobian(x, layers), J_tf)
 
@@ -150,10 +147,8 @@ def test_deep_jacobian_jvp_vjp_match_tensorflow(network):
 @settings(max_examples=20)
 @given(network_shapes(max_layers=6, max_width=10, max_batch=16))
 def test_deep_products_match_tensorflow_at_exact_kinks(shape):
-    widths, activations, batch, seed = shape
-    rng = np.random.default_rng(seed)
-    layers = random_network(rng, widths, activations, integer=True)
-    x = rng.integers(-2, 3, size=(batch, widths[0])).astype(np.float64)
+    widths, _, batch, _ = shape
+    rng, layers, x = integer_case(shape)
     v = rng.integers(-2, 3, size=x.shape).astype(np.float64)
     u = rng.integers(-2, 3, size=(batch, widths[-1])).astype(np.float64)
     J_tf, jvp_tf, vjp_tf = tf_products(x, layers, v, u)
