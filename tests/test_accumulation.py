@@ -89,3 +89,22 @@ def test_deep_relu_output_inactive_rows_are_positive_zero(mode):
     off = rn.preactivations(x, net)[-1] <= 0
     assert off.any()
     assert np.all(J[off] == 0) and not np.any(np.signbit(J[off]))
+
+
+@pytest.mark.parametrize("at_zero", [0.0, 0.5, 1.0])
+def test_overflow_inside_the_network_is_treated_alike_for_every_at_zero(at_zero):
+    # Finite input, weights near the float64 limit: z overflows to inf in
+    # layer 1 and inf - inf = NaN in layer 2. No argument the caller passed is
+    # at fault, so no call raises, whatever the slope chosen at 0.
+    big = 1e308
+    layers = [rn.Dense([[big], [-big]], [0.0, 0.0]), rn.Dense([[1.0, 1.0]], [0.0])]
+    x = np.array([[10.0]])
+    with np.errstate(over="ignore", invalid="ignore"):
+        results = [
+            rn.jacobian(x, layers, at_zero=at_zero, mode=mode) for mode in ("forward", "reverse")
+        ] + [rn.jvp(x, layers, np.ones((1, 1)), at_zero=at_zero), rn.vjp(x, layers, np.ones((1, 1)), at_zero=at_zero)]
+        reference = [
+            rn.jacobian(x, layers, at_zero=0.0, mode=mode) for mode in ("forward", "reverse")
+        ] + [rn.jvp(x, layers, np.ones((1, 1))), rn.vjp(x, layers, np.ones((1, 1)))]
+    for ours, default in zip(results, reference):
+        np.testing.assert_array_equal(ours, default)

@@ -175,3 +175,45 @@ def test_finite_difference_x_ndim():
 def test_relu_non_numeric():
     with raises(TypeError, "z must hold real numbers", "got dtype object"):
         rn.relu(np.array([None, 1.0], dtype=object))
+
+
+# --- Defects found by the review, kept fixed -------------------------------------
+
+def test_x_none_is_named():
+    with raises(TypeError, "x must be an array of real numbers, got None"):
+        rn.forward(None, LAYER)
+
+
+def test_keras_layout_gets_a_transpose_hint():
+    kernel = LAYER.W.T  # Keras' (n_in, n_out) = (3, 2)
+    with raises(ValueError, "x must have shape (2,)", "W = kernel.T"):
+        rn.forward(np.ones(3), rn.Dense(kernel, np.zeros(3)))
+    # A second layer of 2 units on the first layer's 2 outputs, given as a
+    # (n_in, n_out) kernel of a layer that takes 2 inputs: W of shape (2, 2)
+    # fits either way; one of shape (3, 2) is caught.
+    kernel_2 = np.ones((2, 3))  # Keras' layout of a layer with 2 inputs and 3 units
+    with raises(ValueError, "layers[1] must take n_in = 2", "got W of shape (2, 3)", "pass kernel.T"):
+        rn.forward(np.ones(3), [LAYER, rn.Dense(kernel_2, np.zeros(2))])
+
+
+@pytest.mark.parametrize("widths", [[2.5, 3], [2, 3.0], [True, 3], ["2", 3]])
+def test_he_normal_refuses_non_integer_widths(widths):
+    with raises(ValueError, "widths must be (n_0, n_1, ..., n_L) of positive integers"):
+        rn.he_normal(widths, seed=0)
+
+
+def test_he_normal_refuses_an_integer_dtype():
+    with raises(TypeError, "dtype must be a floating dtype", "int64"):
+        rn.he_normal([2, 3], seed=0, dtype=np.int64)
+
+
+@pytest.mark.parametrize("value", [np.array(0.5), np.array(1), np.float32(0.5)])
+def test_at_zero_accepts_zero_d_arrays_and_numpy_scalars(value):
+    expected = rn.relu_derivative(np.array([-1.0, 0.0, 2.0]), at_zero=float(value))
+    np.testing.assert_array_equal(rn.relu_derivative(np.array([-1.0, 0.0, 2.0]), at_zero=value), expected)
+    rn.jacobian(np.ones(3), LAYER, at_zero=value)
+
+
+def test_at_zero_refuses_arrays_of_several_values():
+    with raises(TypeError, "at_zero must be a real number in [0, 1]", "ndarray"):
+        rn.jacobian(np.ones(3), LAYER, at_zero=np.array([0.5, 0.5]))

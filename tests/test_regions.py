@@ -124,3 +124,14 @@ def test_label_patterns_counts_distinct_rows():
     assert count == 3
     assert labels[0] == labels[1] and len({labels[0], labels[2], labels[3]}) == 3
     assert math.comb(3, 0) == 1  # (keeps math imported for the closed forms above)
+
+
+def test_nearly_parallel_hyperplanes_are_distinct_above_tol():
+    # Two lines whose unit normals differ by about 1e-7, far above tol = 1e-9
+    # but inside np.allclose's default relative tolerance (1e-5 of entries
+    # near 0.7): two distinct, crossing lines, so 4 regions, not the 2 of one
+    # repeated line.
+    W = np.array([[1.0, 1.0], [1.0, 1.0 + 3e-7]])
+    b = np.zeros(2)
+    assert rn.hyperplane_region_count(W, b) == 4
+    assert rn.hyperplane_region_count(W, b, tol=1e-6) == 2

@@ -31,6 +31,8 @@ def as_float_array(value, name: str) -> np.ndarray:
     ndarray
         A floating-point array with the same shape as ``value``.
     """
+    if value is None:
+        raise TypeError(f"{name} must be an array of real numbers, got None")
     if isinstance(value, np.ndarray):
         array = value
     else:
@@ -68,7 +70,12 @@ def check_ndim(array: np.ndarray, name: str, allowed: tuple[int, ...], meaning: 
 
 
 def as_at_zero(at_zero) -> float:
-    """Validate the value chosen for ReLU'(0): a real number in [0, 1]."""
+    """Validate the value chosen for ReLU'(0): a real number in [0, 1].
+
+    A Python or NumPy scalar, or a 0-d array of integer or floating dtype.
+    """
+    if isinstance(at_zero, np.ndarray) and at_zero.ndim == 0 and at_zero.dtype.kind in "iuf":
+        at_zero = at_zero.item()
     if isinstance(at_zero, (bool, np.bool_)) or not isinstance(at_zero, numbers.Real):
         raise TypeError(
             f"at_zero must be a real number in [0, 1], got "

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from relunet._checks import as_at_zero
 from relunet._workspace import thread_workspace
-from relunet.activations import relu_derivative
+from relunet.activations import relu_slope
 from relunet.layers import Dense, as_layers
 from relunet.network import prepare, trace, weights
 
@@ -212,7 +212,7 @@ def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=No
         bits = _keep_bits(z, at_zero, unsigned, workspace)
         np.bitwise_and(array.view(unsigned), bits, out=array.view(unsigned))
     else:
-        np.multiply(array, relu_derivative(z, at_zero=at_zero).astype(array.dtype, copy=False), out=array)
+        np.multiply(array, relu_slope(z, at_zero).astype(array.dtype, copy=False), out=array)
 
 
 def _masked_copy(W: np.ndarray, z, at_zero: float, out: np.ndarray, workspace=None) -> None:
@@ -225,7 +225,7 @@ def _masked_copy(W: np.ndarray, z, at_zero: float, out: np.ndarray, workspace=No
         bits = _keep_bits(z, at_zero, unsigned, workspace)[:, :, np.newaxis]
         np.bitwise_and(W.view(unsigned), bits, out=out.view(unsigned))
     else:
-        np.multiply(W, relu_derivative(z, at_zero=at_zero).astype(out.dtype, copy=False)[:, :, np.newaxis], out=out)
+        np.multiply(W, relu_slope(z, at_zero).astype(out.dtype, copy=False)[:, :, np.newaxis], out=out)
 
 
 def _keep_bits(z: np.ndarray, at_zero: float, unsigned, workspace=None) -> np.ndarray:

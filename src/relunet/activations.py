@@ -60,8 +60,18 @@ def relu_derivative(z: ArrayLike, at_zero: float = 0.0) -> np.ndarray:
     Derived in chapter 2; the convention is fixed in the notation page.
     """
     z = as_float_array(z, "z")
-    value_at_zero = as_at_zero(at_zero)
+    return relu_slope(z, as_at_zero(at_zero))
+
+
+def relu_slope(z: np.ndarray, at_zero: float) -> np.ndarray:
+    """ReLU'(z) for a validated floating array and a validated ``at_zero``.
+
+    The unchecked core of :func:`relu_derivative`, for pre-activations made
+    inside a network: they may overflow to infinity or NaN, which the
+    public function would refuse as input. A NaN gets slope 0, as the
+    comparison ``z > 0`` gives.
+    """
     derivative = (z > 0).astype(z.dtype)
-    if value_at_zero != 0.0:
-        derivative[z == 0] = value_at_zero
+    if at_zero != 0.0:
+        derivative[z == 0] = at_zero
     return derivative

@@ -39,9 +39,17 @@ def he_normal(
     -------
     list of Dense
     """
+    widths = list(widths)
+    if len(widths) < 2 or not all(
+        isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 1
+        for n in widths
+    ):
+        raise ValueError(
+            f"widths must be (n_0, n_1, ..., n_L) of positive integers, got {widths!r}"
+        )
     widths = [int(n) for n in widths]
-    if len(widths) < 2 or min(widths) < 1:
-        raise ValueError(f"widths must be (n_0, n_1, ..., n_L) of positive integers, got {widths}")
+    if not np.issubdtype(np.dtype(dtype), np.floating):
+        raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {np.dtype(dtype)}")
     if not (np.isfinite(weight_gain) and weight_gain > 0 and np.isfinite(bias_std) and bias_std >= 0):
         raise ValueError(f"weight_gain must be > 0 and bias_std >= 0, got {weight_gain!r} and {bias_std!r}")
     rng = np.random.default_rng(seed)

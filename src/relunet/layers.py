@@ -127,8 +127,14 @@ def as_layers(layers: Dense | ArrayLike) -> tuple[Dense, ...]:
             raise TypeError(f"layers[{k}] must be a Dense layer, got {type(layer).__name__}")
     for k in range(1, len(layers)):
         if layers[k].n_in != layers[k - 1].n_out:
+            hint = ""
+            if layers[k].n_out == layers[k - 1].n_out:
+                hint = (
+                    "; W looks transposed: if it is a Keras kernel of shape "
+                    "(n_in, n_out), pass kernel.T"
+                )
             raise ValueError(
                 f"layers[{k}] must take n_in = {layers[k - 1].n_out} inputs "
-                f"(the n_out of layers[{k - 1}]), got W of shape {layers[k].W.shape}"
+                f"(the n_out of layers[{k - 1}]), got W of shape {layers[k].W.shape}{hint}"
             )
     return tuple(layers)

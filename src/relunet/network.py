@@ -34,9 +34,15 @@ def prepare(x: ArrayLike, layers) -> tuple[np.ndarray, tuple[Dense, ...], np.dty
     check_ndim(x, "x", (1, 2), f"({n_in},) or (batch, {n_in})")
     if x.shape[-1] != n_in:
         expected = f"({n_in},)" if x.ndim == 1 else f"(batch, {n_in})"
+        hint = ""
+        if x.shape[-1] == chain[0].n_out:
+            hint = (
+                "; if W was given in Keras' layout (n_in, n_out), pass its "
+                "transpose: W = kernel.T"
+            )
         raise ValueError(
             f"x must have shape {expected} to match the first layer's W of "
-            f"shape {chain[0].W.shape}, got shape {x.shape}"
+            f"shape {chain[0].W.shape}, got shape {x.shape}{hint}"
         )
     dtype = np.result_type(x, *(layer.W for layer in chain))
     return np.atleast_2d(x).astype(dtype, copy=False), chain, dtype

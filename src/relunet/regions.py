@@ -221,7 +221,7 @@ def _deduplicate(W: np.ndarray, b: np.ndarray, tol: float) -> tuple[np.ndarray, 
     W, b = W * sign[:, None], b * sign
     unique: list[int] = []
     for k in range(len(W)):
-        if not any(np.allclose(W[k], W[j], atol=tol) and abs(b[k] - b[j]) <= tol for j in unique):
+        if not any(np.allclose(W[k], W[j], rtol=0.0, atol=tol) and abs(b[k] - b[j]) <= tol for j in unique):
             unique.append(k)
     return W[unique], b[unique]
 
