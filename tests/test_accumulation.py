@@ -108,3 +108,48 @@ def test_overflow_inside_the_network_is_treated_alike_for_every_at_zero(at_zero)
         ] + [rn.jvp(x, layers, np.ones((1, 1))), rn.vjp(x, layers, np.ones((1, 1)))]
     for ours, default in zip(results, reference):
         np.testing.assert_array_equal(ours, default)
+
+
+def _all_bracketings(widths, i, j):
+    """Every (cost, order) of F_j ... F_i by brute force, with best_bracketing's cost rule."""
+    if i == j:
+        single = len(widths) == 2
+        return [(widths[i] * widths[i - 1] if single else 0, f"F{i}")]
+    found = []
+    for k in range(i, j):
+        for left_cost, left in _all_bracketings(widths, k + 1, j):
+            for right_cost, right in _all_bracketings(widths, i, k):
+                cost = left_cost + right_cost + widths[j] * widths[k] * widths[i - 1]
+                if j == i + 1:
+                    cost += min(widths[j] * widths[k], widths[k] * widths[i - 1])
+                found.append((cost, f"({left}) ({right})"))
+    return found
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_best_bracketing_is_the_minimum_over_every_bracketing(seed):
+    rng = np.random.default_rng(seed)
+    widths = [int(n) for n in rng.integers(1, 40, size=rng.integers(2, 7))]
+    net = rn.he_normal(widths, seed=seed)
+    cost, order = rn.best_bracketing(net)
+    brute = min(c for c, _ in _all_bracketings(widths, 1, len(widths) - 1))
+    assert cost == brute == rn.jacobian_cost(net, "optimal")
+    assert cost <= min(rn.jacobian_cost(net, "forward"), rn.jacobian_cost(net, "reverse"))
+    assert order.count("F") == len(widths) - 1
+
+
+def test_best_bracketing_of_an_hourglass_meets_in_the_middle():
+    net = rn.he_normal([256, 256, 4, 256, 256], seed=0)
+    cost, order = rn.best_bracketing(net)
+    assert order == "(F4 F3) (F2 F1)"
+    # three products of 256 x 4 x 256, and masked copies of F2 and F3 (4 x 256 each)
+    assert cost == 3 * 256 * 4 * 256 + 2 * 4 * 256
+    assert rn.jacobian_cost(net, "forward") == rn.jacobian_cost(net, "reverse") > 20 * cost
+    assert rn.choose_mode(net) in ("forward", "reverse")
+
+
+def test_pure_orders_are_optimal_for_wide_and_tall_networks():
+    wide = rn.he_normal([512, 256, 256, 1], seed=0)
+    tall = rn.he_normal([2, 256, 256, 512], seed=0)
+    assert rn.jacobian_cost(wide, "optimal") == rn.jacobian_cost(wide, "reverse")
+    assert rn.jacobian_cost(tall, "optimal") == rn.jacobian_cost(tall, "forward")

@@ -9,7 +9,7 @@ shape + input shape, and ReLU'(0) = 0 unless ``at_zero`` says otherwise.
 from relunet.activations import relu, relu_derivative
 from relunet.finite_differences import default_step, finite_difference_jacobian
 from relunet.init import he_normal
-from relunet.accumulation import MODES, choose_mode, jacobian, jacobian_cost
+from relunet.accumulation import MODES, best_bracketing, choose_mode, jacobian, jacobian_cost
 from relunet.layers import ACTIVATIONS, Dense
 from relunet.network import activation_pattern, forward, preactivations
 from relunet.products import jvp, vjp
@@ -29,6 +29,7 @@ __all__ = [
     "MODES",
     "Dense",
     "activation_pattern",
+    "best_bracketing",
     "breakpoints_on_segment",
     "choose_mode",
     "default_step",

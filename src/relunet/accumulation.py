@@ -33,8 +33,9 @@ def jacobian_cost(layers: Dense | Sequence[Dense], mode: str) -> int:
     ----------
     layers : Dense or sequence of Dense
         The network, with widths ``n_0, n_1, ..., n_L``.
-    mode : {"forward", "reverse"}
-        The accumulation order.
+    mode : {"forward", "reverse", "optimal"}
+        The accumulation order: from the input side, from the output side,
+        or the cheapest bracketing of the chain (see :func:`best_bracketing`).
 
     Returns
     -------
@@ -42,19 +43,83 @@ def jacobian_cost(layers: Dense | Sequence[Dense], mode: str) -> int:
         ``n_1 n_0 + sum_{l=2}^{L} n_l n_{l-1} n_0`` for forward accumulation
         (each step multiplies an ``n_{l-1} x n_0`` partial Jacobian by
         ``W_l``), ``n_L n_{L-1} + sum_{l=1}^{L-1} n_L n_l n_{l-1}`` for
-        reverse accumulation. The first term is writing the first factor.
+        reverse accumulation. The first term is writing the first factor
+        ``D_1 W_1`` (or ``D_L W_L``), a masked copy of its weights. For
+        ``"optimal"``, the cost of :func:`best_bracketing`, counted the same
+        way; it is never above the other two.
+
+    Notes
+    -----
+    :func:`jacobian` evaluates the two pure orders only; ``"optimal"``
+    measures what a general bracketing could save (chapter 4).
     """
     chain = as_layers(layers)
-    _check_mode(mode, allowed=("forward", "reverse"))
+    _check_mode(mode, allowed=("forward", "reverse", "optimal"))
     widths = [chain[0].n_in] + [layer.n_out for layer in chain]
     n_in, n_out, L = widths[0], widths[-1], len(chain)
+    if mode == "optimal":
+        return best_bracketing(chain)[0]
     if mode == "forward":
         return widths[1] * n_in + sum(widths[l] * widths[l - 1] * n_in for l in range(2, L + 1))
     return n_out * widths[L - 1] + sum(n_out * widths[l] * widths[l - 1] for l in range(1, L))
 
 
+def best_bracketing(layers: Dense | Sequence[Dense]) -> tuple[int, str]:
+    """The cheapest order of the products in ``D_L W_L ... D_1 W_1``.
+
+    Parameters
+    ----------
+    layers : Dense or sequence of Dense
+        The network, with widths ``n_0, n_1, ..., n_L``.
+
+    Returns
+    -------
+    cost : int
+        Multiply-adds per sample, counted as :func:`jacobian_cost` counts the
+        pure orders: ``a k b`` for a product of an ``a x k`` and a ``k x b``
+        factor, plus, where two single factors ``D_l W_l`` meet, a masked
+        copy of the smaller one (elsewhere a mask is applied to a product).
+    order : str
+        The bracketing, factors named ``F1 ... FL`` (``F_l = D_l W_l``), for
+        example ``"(F4 F3) (F2 F1)"``.
+
+    Notes
+    -----
+    The classic matrix-chain problem, solved by dynamic programming over
+    sub-chains in ``O(L^3)``. Forward and reverse accumulation are two of
+    its bracketings; for an hourglass network (wide, narrow, wide) the best
+    is neither (chapter 4).
+    """
+    chain = as_layers(layers)
+    widths = [chain[0].n_in] + [layer.n_out for layer in chain]
+    L = len(chain)
+    # best[i][j]: cheapest product F_j ... F_i (1 <= i <= j <= L), an n_j x n_{i-1} matrix.
+    best: dict[tuple[int, int], tuple[int, str]] = {}
+    for l in range(1, L + 1):
+        best[l, l] = (0 if L > 1 else widths[l] * widths[l - 1], f"F{l}")
+    for span in range(2, L + 1):
+        for i in range(1, L - span + 2):
+            j = i + span - 1
+            options = []
+            for k in range(i, j):  # (F_j ... F_{k+1}) (F_k ... F_i)
+                left, right = best[k + 1, j], best[i, k]
+                cost = left[0] + right[0] + widths[j] * widths[k] * widths[i - 1]
+                if span == 2:  # two single factors: one is written as a masked copy
+                    cost += min(widths[j] * widths[k], widths[k] * widths[i - 1])
+                left_text = left[1] if k + 1 == j else f"({left[1]})"
+                right_text = right[1] if k == i else f"({right[1]})"
+                options.append((cost, f"{left_text} {right_text}"))
+            best[i, j] = min(options, key=lambda option: option[0])
+    return best[1, L]
+
+
 def choose_mode(layers: Dense | Sequence[Dense]) -> str:
-    """The cheaper accumulation order by :func:`jacobian_cost`; reverse on a tie."""
+    """The cheaper pure accumulation order by :func:`jacobian_cost`; reverse on a tie.
+
+    Only ``"forward"`` and ``"reverse"``, the orders :func:`jacobian`
+    evaluates; ``jacobian_cost(layers, "optimal")`` tells how much a general
+    bracketing would save.
+    """
     forward_cost = jacobian_cost(layers, "forward")
     return "forward" if forward_cost < jacobian_cost(layers, "reverse") else "reverse"
 
