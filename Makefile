@@ -46,7 +46,7 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 
-## bench: time relunet.jacobian against TensorFlow and the hardware floor
+## bench: time relunet.jacobian against TensorFlow and two NumPy references
 ## (TensorFlow with its defaults, oneDNN on); writes bench/results.{json,md}
 bench: $(STAMP)
 	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py

@@ -1,4 +1,4 @@
-"""Benchmark relunet.jacobian against TensorFlow and against the hardware floor.
+"""Benchmark relunet.jacobian against TensorFlow and against two NumPy references.
 
 ``make bench`` runs this file. Every candidate of a case is measured in one
 process, on the same inputs, after a warm-up, in interleaved rounds (each
