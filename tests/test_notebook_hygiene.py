@@ -84,12 +84,59 @@ class TestChapter:
         markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
         assert "## Exercises" in markdown
         assert markdown.count(":::{exercise}") >= 2
-        assert markdown.count(":::{exercise}") == markdown.count(":::{solution}")
+
+    def test_has_a_verify_in_code_exercise(self, path):
+        exercises = [text for _, text in exercise_texts(path)]
+        assert any(re.search(r"verify (it )?in code", text, re.I) for text in exercises)
+
+    def test_every_solution_is_executed_code_that_asserts(self, path):
+        nb = nbformat.read(path, as_version=4)
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert not re.search(r":{3,}\{solution\}", markdown), "a {solution} with no executed code"
+        labels = [label for label, _ in exercise_texts(path)]
+        solutions = solution_cells(nb)
+        assert sorted(solutions) == sorted(labels), "every exercise needs exactly one gated solution"
+        for label, cells in solutions.items():
+            code = [c for c in cells if c.cell_type == "code"]
+            assert code, f"the solution of {label} has no code cell"
+            assert any(c.execution_count is not None for c in code), f"{label}: its code is not executed"
+            assert any(re.search(r"\bassert\b|np\.testing\.assert_", c.source) for c in code), (
+                f"the solution of {label} asserts nothing"
+            )
 
     def test_has_an_asserting_verification_cell(self, path):
         nb = nbformat.read(path, as_version=4)
         code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
         assert "np.testing.assert_" in code
+
+
+def exercise_texts(path) -> list[tuple[str, str]]:
+    """(label, text) of every ``{exercise}`` directive of a chapter."""
+    nb = nbformat.read(path, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    found = re.findall(r":{3,}\{exercise\}\s*\n:label: ([\w-]+)\n(.*?)\n:{3,}\s*$", markdown, re.S | re.M)
+    assert len(found) == markdown.count(":::{exercise}"), "an exercise without a label"
+    return found
+
+
+def solution_cells(nb) -> dict[str, list]:
+    """The cells between each ``solution-start`` and its ``solution-end``, by exercise label."""
+    solutions, current = {}, None
+    marker = re.compile(r":{3,}\{solution-(start|end)\}[ \t]*([\w-]*)")
+    for cell in nb.cells:
+        events = marker.findall(cell.source) if cell.cell_type == "markdown" else []
+        if current is not None and not events:
+            solutions[current].append(cell)
+        for kind, label in events:  # in the order they appear in the cell
+            if kind == "start":
+                assert current is None, f"solution of {label} starts inside another"
+                assert label not in solutions, f"two solutions of {label}"
+                current, solutions[label] = label, []
+            else:
+                assert current is not None, "solution-end without a solution-start"
+                current = None
+    assert current is None, f"the solution of {current} never ends"
+    return solutions
 
 
 def test_github_workflow_runs_the_ci_entry_point():
