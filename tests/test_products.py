@@ -87,7 +87,7 @@ def test_unknown_mode():
         rn.jacobian(np.ones(3), LAYERS, mode="backward")
     with pytest.raises(TypeError, match="mode must be one of .* got int 1"):
         rn.jacobian(np.ones(3), LAYERS, mode=1)
-    with pytest.raises(ValueError, match=r"mode must be one of \('forward', 'reverse'\), got 'auto'"):
+    with pytest.raises(ValueError, match=r"mode must be one of \('forward', 'reverse', 'optimal'\), got 'auto'"):
         rn.jacobian_cost(LAYERS, "auto")
 
 
