@@ -3,8 +3,11 @@
 On the set of inputs that share one activation pattern a ReLU network is
 affine, and that set is a convex polytope (its pattern fixes the sign of
 every pre-activation, and each sign is a half-space condition once the
-earlier layers' patterns are fixed). These sets are the network's *linear
-regions*; distinct patterns are distinct regions.
+earlier layers' patterns are fixed). These sets are the network's
+*activation regions*, often called linear regions; distinct patterns are
+distinct activation regions, but two of them can carry the same affine map
+(for example every pattern whose last hidden layer is off gives J = 0), so
+the maximal pieces on which the network is affine can be fewer (chapter 5).
 """
 
 from __future__ import annotations
