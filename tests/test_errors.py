@@ -39,7 +39,7 @@ def test_W_must_not_be_empty():
 
 
 def test_unknown_activation():
-    with raises(ValueError, "activation must be one of ('relu', 'linear')", "'sigmoid'"):
+    with raises(ValueError, "activation must be one of ('relu', 'linear', 'softplus')", "'sigmoid'"):
         rn.Dense(np.ones((2, 3)), np.zeros(2), activation="sigmoid")
 
 

@@ -1,4 +1,4 @@
-"""relunet: feed-forward ReLU networks and their Jacobians in pure NumPy.
+"""relunet: feed-forward ReLU networks, their Jacobians and Hessians, in pure NumPy.
 
 The companion package of the book *ReLU networks and their Jacobians*. Every
 function follows the book's conventions (see the notation page): weights
@@ -6,13 +6,20 @@ function follows the book's conventions (see the notation page): weights
 shape + input shape, and ReLU'(0) = 0 unless ``at_zero`` says otherwise.
 """
 
-from relunet.activations import relu, relu_derivative
+from relunet.activations import (
+    relu,
+    relu_derivative,
+    softplus,
+    softplus_derivative,
+    softplus_second_derivative,
+)
 from relunet.finite_differences import default_step, finite_difference_jacobian
 from relunet.init import he_normal
 from relunet.accumulation import MODES, best_bracketing, choose_mode, jacobian, jacobian_cost
 from relunet.layers import ACTIVATIONS, Dense
 from relunet.network import activation_pattern, forward, preactivations
 from relunet.products import jvp, vjp
+from relunet.second_order import hessian, hvp
 from relunet.regions import (
     breakpoints_on_segment,
     grid_regions,
@@ -37,6 +44,8 @@ __all__ = [
     "forward",
     "grid_regions",
     "he_normal",
+    "hessian",
+    "hvp",
     "hyperplane_region_count",
     "jacobian",
     "jacobian_cost",
@@ -49,6 +58,9 @@ __all__ = [
     "relu_derivative",
     "sawtooth_layers",
     "serra_upper_bound",
+    "softplus",
+    "softplus_derivative",
+    "softplus_second_derivative",
     "vjp",
 ]
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from relunet._checks import as_at_zero
 from relunet._workspace import thread_workspace
-from relunet.activations import relu_slope
+from relunet.activations import relu_slope, sigmoid_unchecked
 from relunet.layers import Dense, as_layers
 from relunet.network import prepare, trace, weights
 
@@ -155,7 +155,8 @@ def jacobian(
 
     Notes
     -----
-    With ``D_l = diag(f_l'(z_l))`` (the identity for a linear layer):
+    With ``D_l = diag(f_l'(z_l))`` (the ReLU mask, the sigmoid of ``z_l`` for
+    softplus, the identity for a linear layer):
 
     .. math:: J(x) = D_L W_L D_{L-1} W_{L-1} \\cdots D_1 W_1
 
@@ -172,7 +173,7 @@ def jacobian(
     if mode == "auto":
         mode = choose_mode(chain)
     Ws = [W for W, _ in weights(chain, dtype)]
-    relu = [layer.activation == "relu" for layer in chain]
+    kinds = [layer.activation for layer in chain]
     batch = x2.shape[0]
     J = np.empty((batch, chain[-1].n_out, chain[0].n_in), dtype)
     step = block_size(chain, mode, batch, dtype)
@@ -182,11 +183,11 @@ def jacobian(
         workspace.reset()
         zs = trace(x2[rows], chain, dtype, workspace)
         if len(chain) == 1:
-            _masked_copy(Ws[0], zs[0] if relu[0] else None, slope_at_zero, J[rows], workspace)
+            _masked_copy(Ws[0], zs[0], kinds[0], slope_at_zero, J[rows], workspace)
         elif mode == "forward":
-            _forward_accumulation(Ws, zs, relu, slope_at_zero, J[rows], workspace)
+            _forward_accumulation(Ws, zs, kinds, slope_at_zero, J[rows], workspace)
         else:
-            _reverse_accumulation(Ws, zs, relu, slope_at_zero, J[rows], workspace)
+            _reverse_accumulation(Ws, zs, kinds, slope_at_zero, J[rows], workspace)
     return J[0] if np.ndim(x) == 1 else J
 
 
@@ -215,7 +216,7 @@ def block_size(layers: Dense | Sequence[Dense], mode: str, batch: int, dtype=np.
     return max(1, -(-batch // blocks))  # equal blocks: no small remainder block
 
 
-def _forward_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
+def _forward_accumulation(Ws, zs, kinds, at_zero, out, workspace) -> None:
     """D_L W_L (... (D_2 W_2 (D_1 W_1))) into ``out``, shape (block, n_L, n_0).
 
     The partial product is kept as (n_l, block, n_0), so that every step is
@@ -223,38 +224,44 @@ def _forward_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
     block, n_in = zs[0].shape[0], Ws[0].shape[1]
     P = workspace.empty((Ws[0].shape[0], block, n_in), out.dtype)
     P[...] = Ws[0][:, np.newaxis, :]
-    if relu[0]:
-        zero_inactive(P, zs[0].T[:, :, np.newaxis], at_zero, workspace, signed_zero_ok=True)
+    scale_by_slope(P, zs[0].T[:, :, np.newaxis], kinds[0], at_zero, workspace, signed_zero_ok=True)
     last = len(Ws) - 2
-    for k, (W, z, is_relu) in enumerate(zip(Ws[1:], zs[1:], relu[1:])):
+    for k, (W, z, kind) in enumerate(zip(Ws[1:], zs[1:], kinds[1:])):
         product = workspace.empty((W.shape[0], block, n_in), out.dtype)
         np.matmul(W, P.reshape(W.shape[1], block * n_in), out=product.reshape(W.shape[0], block * n_in))
         P = product
-        if is_relu:  # the last mask gives the output: there, +0.0 exactly
-            zero_inactive(P, z.T[:, :, np.newaxis], at_zero, workspace, signed_zero_ok=k < last)
+        # the last mask gives the output: there, +0.0 exactly
+        scale_by_slope(P, z.T[:, :, np.newaxis], kind, at_zero, workspace, signed_zero_ok=k < last)
     np.copyto(out, P.transpose(1, 0, 2))
 
 
-def _reverse_accumulation(Ws, zs, relu, at_zero, out, workspace) -> None:
+def _reverse_accumulation(Ws, zs, kinds, at_zero, out, workspace) -> None:
     """(((D_L W_L) D_{L-1}) W_{L-1}) ... W_1 into ``out``, shape (block, n_L, n_0).
 
     The partial product is kept as (block, n_L, n_l), so that every step is
     one matrix product ``R @ W_l`` with R of shape (block * n_L, n_l)."""
     block, n_out, L = zs[0].shape[0], Ws[-1].shape[0], len(Ws)
     R = workspace.empty((block,) + Ws[-1].shape, out.dtype)
-    _masked_copy(Ws[-1], zs[-1] if relu[-1] else None, at_zero, R, workspace)
-    if relu[-2]:
-        zero_inactive(R, zs[-2][:, np.newaxis, :], at_zero, workspace, signed_zero_ok=True)
+    _masked_copy(Ws[-1], zs[-1], kinds[-1], at_zero, R, workspace)
+    scale_by_slope(R, zs[-2][:, np.newaxis, :], kinds[-2], at_zero, workspace, signed_zero_ok=True)
     for k in range(L - 2, -1, -1):
         W = Ws[k]
         product = out if k == 0 else workspace.empty((block, n_out, W.shape[1]), out.dtype)
         np.matmul(R.reshape(block * n_out, W.shape[0]), W, out=product.reshape(block * n_out, W.shape[1]))
         R = product
-        if k >= 1 and relu[k - 1]:
-            zero_inactive(R, zs[k - 1][:, np.newaxis, :], at_zero, workspace, signed_zero_ok=True)
+        if k >= 1:
+            scale_by_slope(R, zs[k - 1][:, np.newaxis, :], kinds[k - 1], at_zero, workspace, signed_zero_ok=True)
 
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def scale_by_slope(array, z, activation: str, at_zero: float, workspace=None, signed_zero_ok: bool = False) -> None:
+    """Multiply ``array`` in place by ``f'(z)``: the ReLU mask, the sigmoid, or nothing."""
+    if activation == "relu":
+        zero_inactive(array, z, at_zero, workspace, signed_zero_ok)
+    elif activation == "softplus":
+        np.multiply(array, sigmoid_unchecked(z).astype(array.dtype, copy=False), out=array)
 
 
 def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=None, signed_zero_ok: bool = False) -> None:
@@ -280,10 +287,13 @@ def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=No
         np.multiply(array, relu_slope(z, at_zero).astype(array.dtype, copy=False), out=array)
 
 
-def _masked_copy(W: np.ndarray, z, at_zero: float, out: np.ndarray, workspace=None) -> None:
+def _masked_copy(W: np.ndarray, z, activation: str, at_zero: float, out: np.ndarray, workspace=None) -> None:
     """``out[s] = diag(f'(z_s)) W`` for every sample: one pass over ``out``."""
-    if z is None:
+    if activation == "linear":
         out[...] = W
+        return
+    if activation == "softplus":
+        np.multiply(W, sigmoid_unchecked(z).astype(out.dtype, copy=False)[:, :, np.newaxis], out=out)
         return
     unsigned = _UNSIGNED.get(out.dtype.itemsize)
     if at_zero in (0.0, 1.0) and unsigned is not None:

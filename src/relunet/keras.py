@@ -40,7 +40,7 @@ def layers_from_keras(model, dtype=None) -> list[Dense]:
         If ``model`` is not a Keras model.
     ValueError
         Naming the offending layer: a layer that is not ``Dense``, an
-        activation other than relu or linear, a model that is not built, or
+        activation other than relu, linear or softplus, a model that is not built, or
         layers that do not form a single chain.
 
     Notes

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from relunet._checks import as_float_array, check_ndim
 
 #: The activations a :class:`Dense` layer accepts.
-ACTIVATIONS = ("relu", "linear")
+ACTIVATIONS = ("relu", "linear", "softplus")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -24,8 +24,9 @@ class Dense:
         the transpose, its ``kernel`` of shape (n_in, n_out)).
     b : array_like, shape (n_out,)
         Biases, one per unit.
-    activation : {"relu", "linear"}, default "relu"
-        The element-wise function ``f``.
+    activation : {"relu", "linear", "softplus"}, default "relu"
+        The element-wise function ``f``: ``max(z, 0)``, ``z``, or
+        ``log(1 + exp(z))`` (chapter 7).
 
     Raises
     ------

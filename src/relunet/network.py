@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relunet._checks import as_float_array, check_ndim
+from relunet.activations import activate
 from relunet.layers import Dense, as_layers
 
 
@@ -72,11 +73,11 @@ def trace(x2: np.ndarray, chain: Sequence[Dense], dtype, workspace=None) -> list
         z += b
         zs.append(z)
         if k < last:  # the last activation is not needed here
-            if layer.activation == "relu":
-                a = activations[: rows * layer.n_out].reshape(rows, layer.n_out)
-                np.maximum(z, 0, out=a)
-            else:
+            if layer.activation == "linear":
                 a = z
+            else:
+                a = activations[: rows * layer.n_out].reshape(rows, layer.n_out)
+                activate(z, layer.activation, out=a)
     return zs
 
 
@@ -129,7 +130,7 @@ def forward(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndarray:
     """
     x2, chain, dtype = prepare(x, layers)
     z = trace(x2, chain, dtype)[-1]
-    y = np.maximum(z, 0) if chain[-1].activation == "relu" else z
+    y = activate(z, chain[-1].activation)
     return y[0] if np.ndim(x) == 1 else y
 
 
@@ -147,8 +148,8 @@ def activation_pattern(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndar
     -------
     ndarray of bool, shape (n_relu,) or (batch, n_relu)
         The units of every ReLU layer, first layer first, concatenated;
-        ``n_relu`` is the total number of ReLU units (linear layers have no
-        pattern). A unit exactly at its kink (``z == 0``) counts as inactive,
+        ``n_relu`` is the total number of ReLU units (linear and softplus
+        layers have no pattern). A unit exactly at its kink (``z == 0``) counts as inactive,
         as ReLU'(0) = 0 does.
 
     Notes

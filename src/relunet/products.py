@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relunet._checks import as_at_zero, as_float_array
-from relunet.accumulation import zero_inactive
+from relunet.accumulation import scale_by_slope
 from relunet.layers import Dense
 from relunet.network import prepare, trace, weights
 
@@ -46,8 +46,7 @@ def jvp(
     zs = trace(x2, chain, dtype)
     for (W, _), z, layer in zip(weights(chain, dtype), zs, chain):
         t = t @ W.T
-        if layer.activation == "relu":
-            zero_inactive(t, z, slope_at_zero)
+        scale_by_slope(t, z, layer.activation, slope_at_zero)
     return t[0] if np.ndim(x) == 1 else t
 
 
@@ -86,8 +85,7 @@ def vjp(
     g = _direction(u, "u", output_shape, dtype).copy()
     zs = trace(x2, chain, dtype)
     for (W, _), z, layer in zip(reversed(weights(chain, dtype)), reversed(zs), reversed(chain)):
-        if layer.activation == "relu":
-            zero_inactive(g, z, slope_at_zero)
+        scale_by_slope(g, z, layer.activation, slope_at_zero)
         g = g @ W
     return g[0] if np.ndim(x) == 1 else g
 

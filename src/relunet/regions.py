@@ -76,7 +76,7 @@ def grid_regions(
         Distinct regions met. A lower bound on the regions in the box: a
         region thinner than the grid spacing can fall between the points.
     """
-    chain = as_layers(layers)
+    chain = _piecewise_linear(layers)
     if chain[0].n_in != 2:
         raise ValueError(f"grid_regions needs a network with n_in = 2, got n_in = {chain[0].n_in}")
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
@@ -128,7 +128,7 @@ def breakpoints_on_segment(
     walk then restarts just past it (``1e-12`` in ``t``), so breakpoints
     closer together than that are counted once.
     """
-    chain = as_layers(layers)
+    chain = _piecewise_linear(layers)
     p0 = as_float_array(start, "start").astype(np.float64)
     p1 = as_float_array(end, "end").astype(np.float64)
     for name, point in (("start", p0), ("end", p1)):
@@ -317,6 +317,18 @@ def sawtooth_layers(depth: int) -> list[Dense]:
         layers.append(Dense(np.ones((2, 1)) @ tent, split))
     layers.append(Dense(tent, np.zeros(1), activation="linear"))
     return layers
+
+
+def _piecewise_linear(layers) -> tuple[Dense, ...]:
+    """The layers, if every one is ReLU or linear: regions need a piecewise-linear network."""
+    chain = as_layers(layers)
+    for k, layer in enumerate(chain):
+        if layer.activation not in ("relu", "linear"):
+            raise ValueError(
+                f"layers[{k}] has activation {layer.activation!r}; linear regions exist only "
+                "for networks of 'relu' and 'linear' layers"
+            )
+    return chain
 
 
 def _interval(limits, name: str) -> tuple[float, float]:
