@@ -2,6 +2,9 @@
 # Each creates .venv on first use and installs the pinned environment.
 
 PYTHON ?= python3
+# The interpreter .venv is made with, by path and version: when PYTHON names
+# another one, .venv is rebuilt rather than silently kept.
+PY_ID := $(shell $(PYTHON) -c 'import sys; print(sys.executable, "%d.%d.%d" % sys.version_info[:3])' 2>/dev/null)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -23,38 +26,50 @@ export MKL_NUM_THREADS := 1
 export TF_NUM_INTRAOP_THREADS := 1
 export TF_NUM_INTEROP_THREADS := 1
 
-.PHONY: setup book test notebooks lab bench lock clean
+.PHONY: setup check-python book test notebooks lab bench pdf lock clean distclean
 
-setup: $(STAMP)
+setup: check-python $(STAMP)
+
+## check-python: refuse an unsupported interpreter up front; rebuild .venv if PYTHON changed
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 11) <= sys.version_info[:2] <= (3, 13) else 1)' 2>/dev/null || { \
+	  echo "relunet-book needs Python 3.11, 3.12 or 3.13; PYTHON=$(PYTHON) is $$($(PYTHON) --version 2>&1 || echo 'not found'). Try: make PYTHON=python3.11 $(MAKECMDGOALS)"; \
+	  exit 1; }
+	@if [ -f $(VENV)/.python ] && [ "$$(cat $(VENV)/.python)" != "$(PY_ID)" ]; then \
+	  echo "PYTHON changed: .venv was made with $$(cat $(VENV)/.python), now $(PY_ID); rebuilding .venv"; \
+	  rm -rf $(VENV); fi
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "$(PY_ID)" > $(VENV)/.python
 	$(PIP) install --quiet -c constraints.txt pip
 	$(PIP) install --quiet -c constraints.txt -e ".[book,test]"
 	@touch $@
 
 ## book: build the HTML book into _build/html from the stored outputs
-book: $(STAMP)
+book: setup
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 ## test: unit, property and TensorFlow tests, strict nbval, book build, hygiene,
-## in two processes (a notebook's cells stay together in one)
-test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+## in two processes (a notebook's cells stay together in one). Pass pytest
+## arguments with ARGS, e.g. make test ARGS="chapters/05_linear_regions.ipynb"
+test: setup
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
 
 ## notebooks: re-execute every chapter in place, in a fresh kernel
-notebooks: $(STAMP)
+notebooks: setup
 	$(BIN)/python scripts/execute_notebooks.py
 
 ## bench: time relunet.jacobian against TensorFlow and two NumPy references
 ## (TensorFlow with its defaults, oneDNN on); writes bench/results.{json,md}
-bench: $(STAMP)
+bench: setup
 	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py
 
-## lab: open the chapters in JupyterLab, relunet importable
-lab: $(STAMP)
+## lab: open the chapters in JupyterLab, relunet importable (as root too:
+## containers, WSL); Jupyter prints the address to open
+lab: setup
 	$(PIP) install --quiet -c constraints.txt -e ".[lab]"
-	$(BIN)/jupyter lab chapters
+	$(BIN)/jupyter lab chapters --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## lock: re-resolve the newest allowed versions and rewrite constraints.txt
 lock:
@@ -67,5 +82,9 @@ lock:
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(setuptools|wheel)=="; } > constraints.txt
 	rm -rf .lock-venv
 
+## clean: remove the built book; distclean: also the virtual environment
 clean:
 	rm -rf _build
+
+distclean: clean
+	rm -rf $(VENV) .lock-venv

@@ -7,7 +7,8 @@ of the machine hits all of them alike). A sample repeats a call enough
 times to last at least ``SAMPLE_SECONDS``; the report gives the median,
 minimum and maximum time per call over the rounds.
 
-Writes ``bench/results.json`` (machine, versions, date, every timing) and
+Writes ``src/relunet/_data/benchmark.json`` (machine, versions, date, every
+timing; shipped with the package, so that chapter 6 reads it anywhere) and
 ``bench/results.md`` (the ratios and the targets). TensorFlow runs with its
 defaults, oneDNN on: the strongest baseline.
 
@@ -39,6 +40,7 @@ from relunet.network import weights  # noqa: E402
 tf.get_logger().setLevel("ERROR")  # eager batch_jacobian warns about retracing on every call
 
 HERE = Path(__file__).resolve().parent
+RECORDED = HERE.parent / "src" / "relunet" / "_data" / "benchmark.json"
 SAMPLE_SECONDS = 0.1
 # Idle time before each sample. TensorFlow's and OpenBLAS's worker threads
 # keep spinning for a while after a call; without a pause they would slow
@@ -347,7 +349,7 @@ def main(argv: list[str]) -> int:
     report = markdown(results)
     print(report)
     if not args.quick:
-        (HERE / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+        RECORDED.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
         (HERE / "results.md").write_text(report)
     return 0
 

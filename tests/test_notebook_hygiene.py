@@ -149,3 +149,25 @@ def test_github_workflow_runs_the_ci_entry_point():
     publish = workflow["jobs"]["publish"]
     assert publish["needs"] == "test" and "refs/heads/main" in publish["if"]
     assert any(step.get("with", {}).get("path") == "_build/html" for step in publish["steps"])
+
+
+def _setup_cell():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("setup_cell", ROOT / "scripts" / "setup_cell.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_runs_on_its_own(path):
+    """The set-up cell comes first, and nothing reads a file outside the chapter."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    setup = _setup_cell()
+    assert code[0] == setup.render(), "the first code cell must be scripts/setup_cell.py's (run it)"
+    assert setup.package_source() in code[0]
+    assert all("from myst_nb" not in source for source in code[1:]), "glue comes from the set-up cell"
+    for source in code:
+        assert not re.search(r"""["']\.\./""", source), "a chapter must not read files outside itself"

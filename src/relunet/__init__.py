@@ -19,6 +19,7 @@ from relunet.accumulation import MODES, best_bracketing, choose_mode, jacobian, 
 from relunet.layers import ACTIVATIONS, Dense
 from relunet.network import activation_pattern, forward, preactivations
 from relunet.products import jvp, vjp
+from relunet.recorded import recorded_benchmark
 from relunet.second_order import hessian, hvp
 from relunet.regions import (
     breakpoints_on_segment,
@@ -54,6 +55,7 @@ __all__ = [
     "montufar_lower_bound",
     "one_layer_region_count",
     "preactivations",
+    "recorded_benchmark",
     "relu",
     "relu_derivative",
     "sawtooth_layers",
