@@ -26,7 +26,7 @@ export MKL_NUM_THREADS := 1
 export TF_NUM_INTRAOP_THREADS := 1
 export TF_NUM_INTEROP_THREADS := 1
 
-.PHONY: setup check-python book test notebooks lab bench pdf lock clean distclean
+.PHONY: setup check-python book test notebooks lab bench pdf check-binder check-standalone lock clean distclean
 
 setup: check-python $(STAMP)
 
@@ -64,6 +64,20 @@ notebooks: setup
 ## (TensorFlow with its defaults, oneDNN on); writes bench/results.{json,md}
 bench: setup
 	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py
+
+## pdf: the PDF edition, _build/pdf/relunet-book.pdf: the single-page HTML
+## printed by Chromium (needs Debian's chromium, or CHROMIUM=/path/to/chrome)
+pdf: setup
+	$(BIN)/python scripts/make_pdf.py
+
+## check-binder, check-standalone: run every chapter as Binder would (only
+## binder/'s files installed) and as Colab or a downloaded notebook would (each
+## chapter alone, relunet installed by its set-up cell); a few minutes each
+check-binder: check-python
+	$(PYTHON) scripts/check_launch.py binder
+
+check-standalone: check-python
+	$(PYTHON) scripts/check_launch.py standalone
 
 ## lab: open the chapters in JupyterLab, relunet importable (as root too:
 ## containers, WSL); Jupyter prints the address to open

@@ -149,6 +149,17 @@ def test_github_workflow_runs_the_ci_entry_point():
     publish = workflow["jobs"]["publish"]
     assert publish["needs"] == "test" and "refs/heads/main" in publish["if"]
     assert any(step.get("with", {}).get("path") == "_build/html" for step in publish["steps"])
+    # The PDF is made before the book, so that the book copies it in (_ext/book_fixes.py).
+    script = "\n".join(step.get("run", "") for step in publish["steps"])
+    assert script.index("make pdf") < script.index("make book")
+    # Every make target the workflow and .ci/run call exists in the Makefile.
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for target in re.findall(r"make (\w+)", script + "\n" + ci):
+        assert re.search(rf"^{target}:", makefile, re.M), f"make {target}: no such target"
+    # No snap-shim Chromium on GitHub's runners: the workflow names the runner's Chrome.
+    assert workflow["env"]["CHROMIUM"] == "/usr/bin/google-chrome"
+    assert 'CHROMIUM:-' in ci
 
 
 def _setup_cell():
