@@ -33,7 +33,7 @@ def test_toc_lists_exactly_the_chapters():
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 class TestChapter:
     def test_file_name_shows_reading_order(self, path):
-        assert re.fullmatch(r"\d{2}_[a-z0-9_]+\.ipynb", path.name), path.name
+        assert re.fullmatch(r"(\d{2}|A\d)_[a-z0-9_]+\.ipynb", path.name), path.name  # 01_..., A1_...
 
     def test_is_valid_and_canonical(self, path):
         text = path.read_text(encoding="utf-8")
