@@ -45,7 +45,11 @@ def _include_pdf(app, config) -> None:
 def setup(app):
     app.connect("html-page-context", _unique_scripts, priority=100)
     app.connect("config-inited", _include_pdf)
-    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+    from myst_nb.sphinx_ import (
+        HideCodeCellNode,
+        depart_HideCellInput,
+        visit_HideCellInput,
+    )
 
     handlers = (visit_HideCellInput, depart_HideCellInput)
     app.add_node(HideCodeCellNode, override=True, html=handlers, singlehtml=handlers)

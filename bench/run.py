@@ -37,7 +37,9 @@ import relunet as rn  # noqa: E402
 from relunet._workspace import thread_workspace  # noqa: E402
 from relunet.network import weights  # noqa: E402
 
-tf.get_logger().setLevel("ERROR")  # eager batch_jacobian warns about retracing on every call
+tf.get_logger().setLevel(
+    "ERROR"
+)  # eager batch_jacobian warns about retracing on every call
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE.parent / "src" / "relunet" / "_data" / "benchmark.json"
@@ -54,6 +56,7 @@ DEEP_BATCH = 256
 
 
 # --- the candidates ---------------------------------------------------------
+
 
 def tf_network(layers):
     """The network as TensorFlow ops, and its batch Jacobian (eager and traced)."""
@@ -92,7 +95,9 @@ def chain_floor(x, layers):
     if rn.choose_mode(layers) == "reverse":
         first = np.empty((batch * n_out, Ws[-1].shape[1]), dtype)
         first.reshape(batch, n_out, -1)[...] = Ws[-1]
-        chain = [(W, np.empty((batch * n_out, W.shape[1]), dtype)) for W in reversed(Ws[:-1])]
+        chain = [
+            (W, np.empty((batch * n_out, W.shape[1]), dtype)) for W in reversed(Ws[:-1])
+        ]
     else:
         first = np.empty((Ws[0].shape[0], batch * n_in), dtype)
         first.reshape(Ws[0].shape[0], batch, n_in)[...] = Ws[0][:, np.newaxis, :]
@@ -115,6 +120,7 @@ def chain_floor(x, layers):
 
 # --- measuring ----------------------------------------------------------------
 
+
 def calls_per_sample(function) -> int:
     start = time.perf_counter()
     function()
@@ -127,11 +133,13 @@ def measure(candidates: dict, rounds: int) -> dict:
     for function in candidates.values():
         for _ in range(3):
             function()
-    repeats = {name: calls_per_sample(function) for name, function in candidates.items()}
+    repeats = {
+        name: calls_per_sample(function) for name, function in candidates.items()
+    }
     samples = {name: [] for name in candidates}
     names = list(candidates)
     for r in range(rounds):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             function, k = candidates[name], repeats[name]
             time.sleep(PAUSE_SECONDS)
             start = time.perf_counter()
@@ -170,16 +178,22 @@ def peak_extra_memory(function, output_nbytes: int) -> float:
 
 # --- the cases --------------------------------------------------------------------
 
+
 def single_layer_cases(rounds: int) -> list[dict]:
     cases = []
     for dtype in (np.float32, np.float64):
         for batch, n_in, n_out in SINGLE_SIZES:
             rng = np.random.default_rng(batch + n_in)
-            layer = rn.Dense(rng.normal(size=(n_out, n_in)).astype(dtype), rng.normal(size=n_out).astype(dtype))
+            layer = rn.Dense(
+                rng.normal(size=(n_out, n_in)).astype(dtype),
+                rng.normal(size=n_out).astype(dtype),
+            )
             x = rng.normal(size=(batch, n_in)).astype(dtype)
             x_tf = tf.constant(x)
             eager, traced = tf_network([layer])
-            np.testing.assert_allclose(rn.jacobian(x, layer), traced(x_tf).numpy(), rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(
+                rn.jacobian(x, layer), traced(x_tf).numpy(), rtol=1e-5, atol=1e-6
+            )
             candidates = {
                 "relunet": lambda x=x, layer=layer: rn.jacobian(x, layer),
                 "tf_function": lambda x_tf=x_tf, f=traced: f(x_tf),
@@ -190,16 +204,30 @@ def single_layer_cases(rounds: int) -> list[dict]:
             # large temporary allocations slow down the memory system (page
             # faults on fresh memory) for whatever runs right after it, which
             # would charge its cost to the other candidates.
-            result.update(measure({"tf_eager": lambda x_tf=x_tf, f=eager: f(x_tf)}, max(3, rounds // 3)))
+            result.update(
+                measure(
+                    {"tf_eager": lambda x_tf=x_tf, f=eager: f(x_tf)},
+                    max(3, rounds // 3),
+                )
+            )
             output = batch * n_out * n_in * np.dtype(dtype).itemsize
-            cases.append({
-                "case": "single_layer",
-                "dtype": np.dtype(dtype).name,
-                "batch": batch, "n_in": n_in, "n_out": n_out,
-                "timings": result,
-                "peak_extra_memory_over_output": peak_extra_memory(lambda: rn.jacobian(x, layer), output),
-            })
-            print(f"single layer {np.dtype(dtype).name} {batch}x{n_in}x{n_out}: done", flush=True)
+            cases.append(
+                {
+                    "case": "single_layer",
+                    "dtype": np.dtype(dtype).name,
+                    "batch": batch,
+                    "n_in": n_in,
+                    "n_out": n_out,
+                    "timings": result,
+                    "peak_extra_memory_over_output": peak_extra_memory(
+                        lambda: rn.jacobian(x, layer), output
+                    ),
+                }
+            )
+            print(
+                f"single layer {np.dtype(dtype).name} {batch}x{n_in}x{n_out}: done",
+                flush=True,
+            )
     return cases
 
 
@@ -207,11 +235,19 @@ def deep_cases(rounds: int) -> list[dict]:
     cases = []
     for n_out in (1, 64):
         dtype = np.float32
-        layers = rn.he_normal(DEEP_WIDTHS + [n_out], seed=n_out, bias_std=0.1, dtype=dtype)
-        x = np.random.default_rng(n_out).normal(size=(DEEP_BATCH, DEEP_WIDTHS[0])).astype(dtype)
+        layers = rn.he_normal(
+            DEEP_WIDTHS + [n_out], seed=n_out, bias_std=0.1, dtype=dtype
+        )
+        x = (
+            np.random.default_rng(n_out)
+            .normal(size=(DEEP_BATCH, DEEP_WIDTHS[0]))
+            .astype(dtype)
+        )
         x_tf = tf.constant(x)
         _, traced = tf_network(layers)
-        np.testing.assert_allclose(rn.jacobian(x, layers), traced(x_tf).numpy(), rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(
+            rn.jacobian(x, layers), traced(x_tf).numpy(), rtol=1e-3, atol=1e-4
+        )
         candidates = {
             "relunet_auto": lambda: rn.jacobian(x, layers, mode="auto"),
             "relunet_forward": lambda: rn.jacobian(x, layers, mode="forward"),
@@ -221,20 +257,27 @@ def deep_cases(rounds: int) -> list[dict]:
         }
         result = measure(candidates, rounds)
         output = DEEP_BATCH * n_out * DEEP_WIDTHS[0] * np.dtype(dtype).itemsize
-        cases.append({
-            "case": "deep",
-            "dtype": np.dtype(dtype).name,
-            "batch": DEEP_BATCH, "n_in": DEEP_WIDTHS[0], "n_out": n_out,
-            "widths": DEEP_WIDTHS + [n_out],
-            "auto_mode": rn.choose_mode(layers),
-            "timings": result,
-            "peak_extra_memory_over_output": peak_extra_memory(lambda: rn.jacobian(x, layers), output),
-        })
+        cases.append(
+            {
+                "case": "deep",
+                "dtype": np.dtype(dtype).name,
+                "batch": DEEP_BATCH,
+                "n_in": DEEP_WIDTHS[0],
+                "n_out": n_out,
+                "widths": DEEP_WIDTHS + [n_out],
+                "auto_mode": rn.choose_mode(layers),
+                "timings": result,
+                "peak_extra_memory_over_output": peak_extra_memory(
+                    lambda: rn.jacobian(x, layers), output
+                ),
+            }
+        )
         print(f"deep network, n_out = {n_out}: done", flush=True)
     return cases
 
 
 # --- reporting ----------------------------------------------------------------------
+
 
 def machine() -> dict:
     model = "unknown"
@@ -246,9 +289,12 @@ def machine() -> dict:
     except OSError:
         pass
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    libc = " ".join(platform.libc_ver()).strip() or "libc ?"
     return {
-        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-        "platform": f"{platform.system()} {platform.machine()} ({' '.join(platform.libc_ver()).strip() or 'libc ?'})",
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "platform": f"{platform.system()} {platform.machine()} ({libc})",
         "cpu": model,
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
@@ -266,7 +312,9 @@ def ratios(results: dict) -> dict:
     for case in results["cases"]:
         t = {name: v["median_s"] for name, v in case["timings"].items()}
         if case["case"] == "single_layer":
-            key = f"single {case['dtype']} {case['batch']}x{case['n_in']}x{case['n_out']}"
+            key = (
+                f"single {case['dtype']} {case['batch']}x{case['n_in']}x{case['n_out']}"
+            )
             out[key] = {
                 "speed-up over tf.function": t["tf_function"] / t["relunet"],
                 "speed-up over eager": t["tf_eager"] / t["relunet"],
@@ -303,10 +351,13 @@ def markdown(results: dict) -> str:
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {m['date_utc']} UTC on {m['cpu']} ({m['cpu_count']} cores), {m['platform']};",
-        f"Python {m['python']}, NumPy {m['numpy']} ({m['blas']}), TensorFlow {m['tensorflow']} "
+        f"Measured {m['date_utc']} UTC on {m['cpu']} ({m['cpu_count']} cores), "
+        f"{m['platform']};",
+        f"Python {m['python']}, NumPy {m['numpy']} ({m['blas']}), TensorFlow "
+        f"{m['tensorflow']} "
         f"(oneDNN: {m['tensorflow_onednn']}), relunet {m['relunet']}.",
-        f"Medians of {results['rounds']} interleaved rounds; generated by `make bench` (bench/run.py).",
+        f"Medians of {results['rounds']} interleaved rounds; generated by `make bench` "
+        "(bench/run.py).",
         "",
         "## Times (median per call, min-max in brackets)",
         "",
@@ -316,35 +367,66 @@ def markdown(results: dict) -> str:
     for case in results["cases"]:
         label = (
             f"single {case['dtype']} {case['batch']}x{case['n_in']}x{case['n_out']}"
-            if case["case"] == "single_layer" else f"deep {case['dtype']} n_out={case['n_out']} (auto = {case['auto_mode']})"
+            if case["case"] == "single_layer"
+            else f"deep {case['dtype']} n_out={case['n_out']} "
+            f"(auto = {case['auto_mode']})"
         )
         for name, v in case["timings"].items():
-            lines.append(f"| {label} | {name} | {v['median_s'] * 1e3:.3f} ms | {v['min_s'] * 1e3:.3f} | {v['max_s'] * 1e3:.3f} |")
-    lines += ["", "## Ratios and targets", "", "| case | figure | value | target | met |", "|---|---|---|---|---|"]
+            lines.append(
+                f"| {label} | {name} | {v['median_s'] * 1e3:.3f} ms | "
+                f"{v['min_s'] * 1e3:.3f} | {v['max_s'] * 1e3:.3f} |"
+            )
+    lines += [
+        "",
+        "## Ratios and targets",
+        "",
+        "| case | figure | value | target | met |",
+        "|---|---|---|---|---|",
+    ]
     for key, figures in results["ratios"].items():
         for figure, value in figures.items():
             target = next(
-                (f"{op} {bound:g}" for prefix, fig, op, bound in TARGETS if key.startswith(prefix) and fig == figure),
+                (
+                    f"{op} {bound:g}"
+                    for prefix, fig, op, bound in TARGETS
+                    if key.startswith(prefix) and fig == figure
+                ),
                 "",
             )
             met = ""
             if target:
                 op, bound = target.split()
-                met = "yes" if (value >= float(bound) if op == ">=" else value <= float(bound)) else "**no**"
+                met = (
+                    "yes"
+                    if (value >= float(bound) if op == ">=" else value <= float(bound))
+                    else "**no**"
+                )
             lines.append(f"| {key} | {figure} | {value:.2f} | {target} | {met} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds per case (default 15)")
-    parser.add_argument("--quick", action="store_true", help="3 rounds, results not written")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=15,
+        help="interleaved rounds per case (default 15)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="3 rounds, results not written"
+    )
     args = parser.parse_args(argv)
     rounds = 3 if args.quick else args.rounds
-    results = {"machine": machine(), "rounds": rounds, "cases": single_layer_cases(rounds) + deep_cases(rounds)}
+    results = {
+        "machine": machine(),
+        "rounds": rounds,
+        "cases": single_layer_cases(rounds) + deep_cases(rounds),
+    }
     results["ratios"] = ratios(results)
     results["targets"] = [
-        {"case_prefix": prefix, "figure": figure, "comparison": op, "bound": bound} for prefix, figure, op, bound in TARGETS
+        {"case_prefix": prefix, "figure": figure, "comparison": op, "bound": bound}
+        for prefix, figure, op, bound in TARGETS
     ]
     report = markdown(results)
     print(report)

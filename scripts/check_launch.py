@@ -67,7 +67,19 @@ def run(command, **kwargs):
 def make_venv(where: Path, requirements: list[str]) -> Path:
     run([sys.executable, "-m", "venv", str(where)])
     python = where / "bin" / "python"
-    run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", str(CONSTRAINTS), *requirements])
+    run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-c",
+            str(CONSTRAINTS),
+            *requirements,
+        ]
+    )
     return python
 
 
@@ -75,7 +87,10 @@ def execute(python: Path, notebook: Path, workdir: Path, extra_env: dict) -> dic
     env = {**os.environ, **ENVIRONMENT, **extra_env}
     env.pop("PYTHONPATH", None)
     result = subprocess.run(
-        [str(python), "-c", RUNNER, str(notebook), str(workdir)], env=env, capture_output=True, text=True
+        [str(python), "-c", RUNNER, str(notebook), str(workdir)],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise SystemExit(f"{notebook.name} failed:\n{result.stderr[-3000:]}")
@@ -83,7 +98,9 @@ def execute(python: Path, notebook: Path, workdir: Path, extra_env: dict) -> dic
 
 
 def copy_repository(target: Path) -> None:
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.split()
     for name in files:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target / name)
@@ -92,21 +109,41 @@ def copy_repository(target: Path) -> None:
 def check_binder(work: Path) -> list[tuple[str, dict]]:
     repo = work / "repo"
     copy_repository(repo)
-    requirements = [line for line in (repo / "binder" / "requirements.txt").read_text().splitlines() if line and not line.startswith("#")]
+    requirements = [
+        line
+        for line in (repo / "binder" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
     python = make_venv(work / "venv", requirements + ["ipykernel", "nbclient"])
     env = {**os.environ, "PATH": f"{python.parent}:{os.environ['PATH']}"}
     run(["bash", "binder/postBuild"], cwd=repo, env=env)
-    return [(nb.name, execute(python, nb, nb.parent, {})) for nb in sorted((repo / "chapters").glob("*.ipynb"))]
+    return [
+        (nb.name, execute(python, nb, nb.parent, {}))
+        for nb in sorted((repo / "chapters").glob("*.ipynb"))
+    ]
 
 
 def check_standalone(work: Path) -> list[tuple[str, dict]]:
-    python = make_venv(work / "venv", ["numpy", "matplotlib", "tensorflow-cpu", "ipykernel", "nbclient"])
+    python = make_venv(
+        work / "venv",
+        ["numpy", "matplotlib", "tensorflow-cpu", "ipykernel", "nbclient"],
+    )
     reports = []
     for chapter in sorted((ROOT / "chapters").glob("*.ipynb")):
         alone = work / chapter.stem
         alone.mkdir()
         shutil.copy2(chapter, alone / chapter.name)
-        reports.append((chapter.name, execute(python, alone / chapter.name, alone, {"RELUNET_BOOK_SOURCE": str(ROOT)})))
+        reports.append(
+            (
+                chapter.name,
+                execute(
+                    python,
+                    alone / chapter.name,
+                    alone,
+                    {"RELUNET_BOOK_SOURCE": str(ROOT)},
+                ),
+            )
+        )
         # each chapter starts without relunet, as in a fresh Colab runtime
         run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "relunet"])
     return reports
@@ -120,7 +157,10 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix=f"relunet-{argv[0]}-") as tmp:
         reports = (check_binder if argv[0] == "binder" else check_standalone)(Path(tmp))
     for name, report in reports:
-        print(f"{name}: ran without error; {report['differ']} of {report['cells']} cells print differently from the stored outputs")
+        print(
+            f"{name}: ran without error; {report['differ']} of {report['cells']} cells "
+            "print differently from the stored outputs"
+        )
     print(f"{argv[0]}: every chapter ran, in {time.time() - start:.0f} s")
     return 0
 

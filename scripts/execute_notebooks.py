@@ -94,7 +94,9 @@ def execute(path: Path) -> None:
 
 def main(argv: list[str]) -> int:
     os.environ.update(ENVIRONMENT)
-    paths = [Path(p).resolve() for p in argv] or sorted((ROOT / "chapters").glob("*.ipynb"))
+    paths = [Path(p).resolve() for p in argv] or sorted(
+        (ROOT / "chapters").glob("*.ipynb")
+    )
     for path in paths:
         print(f"executing {path.relative_to(ROOT)}", flush=True)
         execute(path)

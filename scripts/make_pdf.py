@@ -31,7 +31,12 @@ BUILD = ROOT / "_build" / "pdf_source"  # apart from the HTML build's own doctre
 SINGLE = BUILD / "_build" / "singlehtml"
 DEFAULT_OUTPUT = ROOT / "_build" / "pdf" / "relunet-book.pdf"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
 
 # Run in the page before printing: open hidden blocks, add a title page and a
 # table of contents built from the numbered chapter headings.
@@ -77,7 +82,15 @@ PREPARE = r"""
 def build_single_page() -> Path:
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     subprocess.run(
-        [str(jupyter_book), "build", str(ROOT), "--builder", "singlehtml", "--path-output", str(BUILD)],
+        [
+            str(jupyter_book),
+            "build",
+            str(ROOT),
+            "--builder",
+            "singlehtml",
+            "--path-output",
+            str(BUILD),
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -101,10 +114,18 @@ def print_pdf(output: Path) -> list[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
             page = browser.new_page()
-            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{page_file.name}", wait_until="load")
-            page.wait_for_function("window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=60_000)
+            page.goto(
+                f"http://127.0.0.1:{server.server_address[1]}/{page_file.name}",
+                wait_until="load",
+            )
+            page.wait_for_function(
+                "window.MathJax && MathJax.startup && MathJax.startup.promise",
+                timeout=60_000,
+            )
             page.evaluate("MathJax.startup.promise")
             page.emulate_media(media="print")
             chapters = page.evaluate(PREPARE)
@@ -114,7 +135,12 @@ def print_pdf(output: Path) -> list[str]:
                 path=str(output),
                 format="A4",
                 print_background=True,
-                margin={"top": "18mm", "bottom": "18mm", "left": "15mm", "right": "15mm"},
+                margin={
+                    "top": "18mm",
+                    "bottom": "18mm",
+                    "left": "15mm",
+                    "right": "15mm",
+                },
                 display_header_footer=True,
                 header_template="<span></span>",
                 footer_template='<div style="font-size:8px;width:100%;text-align:center">'
@@ -134,7 +160,10 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 def main(argv: list[str]) -> int:
     output = Path(argv[0]).resolve() if argv else DEFAULT_OUTPUT
     chapters = print_pdf(output)
-    print(f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output} ({len(chapters)} chapters)")
+    print(
+        f"wrote {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output} "
+        f"({len(chapters)} chapters)"
+    )
     return 0
 
 

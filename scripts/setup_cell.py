@@ -24,7 +24,7 @@ MARKER = "# Set-up for running this chapter anywhere"
 
 
 def package_source() -> str:
-    """The pip requirement of the book's package at its repository (from _config.yml)."""
+    """The pip requirement of the book's package at its repository (_config.yml)."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     repository = config["repository"]
     return f"git+{repository['url']}@{repository.get('branch', 'main')}"
@@ -41,8 +41,12 @@ import subprocess
 import sys
 
 if importlib.util.find_spec("relunet") is None:
-    source = os.environ.get("RELUNET_BOOK_SOURCE", "{package_source()}")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+    source = os.environ.get(
+        "RELUNET_BOOK_SOURCE", "{package_source()}"
+    )
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", source], check=True
+    )
     importlib.invalidate_caches()
 try:
     from myst_nb import glue  # numbers quoted in the book's text
@@ -54,7 +58,7 @@ except ImportError:  # outside the book's build, glue has nothing to do
 
 
 def update(path: Path) -> bool:
-    """Make the first code cell of ``path`` the set-up cell; True if the file changed."""
+    """Make the first code cell of ``path`` the set-up cell; True if it changed."""
     nb = nbformat.read(path, as_version=4)
     code = [k for k, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     cell = nbformat.v4.new_code_cell(render())

@@ -37,7 +37,9 @@ def random_network(
 def network_shapes(draw, max_layers: int = 4, max_width: int = 6, max_batch: int = 5):
     """Draw (widths, activations, batch, seed) for a random network."""
     depth = draw(st.integers(1, max_layers))
-    widths = draw(st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1))
+    widths = draw(
+        st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1)
+    )
     activations = draw(
         st.lists(st.sampled_from(["relu", "linear"]), min_size=depth, max_size=depth)
     )

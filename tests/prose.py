@@ -19,7 +19,9 @@ _REMOVE = [
     re.compile(r"\$\$.*?\$\$(\s*\([\w-]+\))?", re.S),  # display maths and its label
     re.compile(r"\\begin\{(\w+\*?)\}.*?\\end\{\1\}", re.S),  # amsmath environments
     re.compile(r"(?<!\\)\$[^$\n]+?(?<!\\)\$"),  # inline maths
-    re.compile(r"\{[\w:-]+\}`[^`]*`"),  # roles: {glue:text}`...`, {eq}`...`, {cite}`...`
+    re.compile(
+        r"\{[\w:-]+\}`[^`]*`"
+    ),  # roles: {glue:text}`...`, {eq}`...`, {cite}`...`
     re.compile(r"``.*?``|`[^`\n]*`"),  # inline code
     re.compile(r"^\s*:[\w-]+:.*$", re.M),  # directive options (:label:, :class:)
     re.compile(r"^:{3,}\{[\w-]+\}.*$", re.M),  # directive headers and their arguments

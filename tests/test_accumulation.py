@@ -17,7 +17,9 @@ def test_results_do_not_share_memory_between_calls():
     J1 = rn.jacobian(x1, net)
     kept = J1.copy()
     J2 = rn.jacobian(x2, net)
-    np.testing.assert_array_equal(J1, kept)  # a later call did not overwrite the first result
+    np.testing.assert_array_equal(
+        J1, kept
+    )  # a later call did not overwrite the first result
     assert not np.shares_memory(J1, J2)
 
 
@@ -26,9 +28,13 @@ def test_many_blocks_equal_one_block(monkeypatch, mode):
     net = rn.he_normal([6, 40, 40, 40, 5], seed=1, bias_std=0.2)
     x = np.random.default_rng(1).normal(size=(97, 6))
     whole = rn.jacobian(x, net, mode=mode)
-    monkeypatch.setattr(accumulation, "BLOCK_BYTES", 4096)  # forces blocks of a few samples
+    monkeypatch.setattr(
+        accumulation, "BLOCK_BYTES", 4096
+    )  # forces blocks of a few samples
     assert accumulation.block_size(net, mode, 97) < 10
-    np.testing.assert_allclose(rn.jacobian(x, net, mode=mode), whole, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        rn.jacobian(x, net, mode=mode), whole, rtol=1e-13, atol=1e-13
+    )
 
 
 def test_block_size_splits_the_batch_evenly():
@@ -36,7 +42,9 @@ def test_block_size_splits_the_batch_evenly():
     for batch in (1, 7, 100, 1000):
         step = accumulation.block_size(net, "reverse", batch, np.float32)
         blocks = -(-batch // step)
-        assert 1 <= step <= batch and blocks * step - batch < blocks  # no tiny remainder block
+        assert (
+            1 <= step <= batch and blocks * step - batch < blocks
+        )  # no tiny remainder block
 
 
 def test_threads_get_their_own_workspace():
@@ -67,7 +75,9 @@ def test_workspace_hands_out_disjoint_aligned_views_and_grows_at_reset():
     assert workspace.nbytes >= 256 + 20
     a = workspace.empty((10, 3), np.float64)
     b = workspace.empty((5,), np.float32)
-    assert np.shares_memory(a, workspace._buffer) and np.shares_memory(b, workspace._buffer)
+    assert np.shares_memory(a, workspace._buffer) and np.shares_memory(
+        b, workspace._buffer
+    )
     assert not np.shares_memory(a, b) and a.flags.c_contiguous
     assert (b.ctypes.data - a.ctypes.data) % 64 == 0  # views start 64 bytes apart
     a[...] = 1.0
@@ -76,7 +86,9 @@ def test_workspace_hands_out_disjoint_aligned_views_and_grows_at_reset():
 
 
 def test_single_layer_inactive_entries_are_positive_zero():
-    layer = rn.Dense([[-1.0, -2.0], [3.0, -4.0]], [-100.0, 0.0])  # unit 1 always off, W negative
+    layer = rn.Dense(
+        [[-1.0, -2.0], [3.0, -4.0]], [-100.0, 0.0]
+    )  # unit 1 always off, W negative
     J = rn.jacobian(np.array([[1.0, -1.0], [2.0, 0.5]]), layer)
     assert np.all(J[:, 0, :] == 0) and not np.any(np.signbit(J[:, 0, :]))
 
@@ -101,17 +113,24 @@ def test_overflow_inside_the_network_is_treated_alike_for_every_at_zero(at_zero)
     x = np.array([[10.0]])
     with np.errstate(over="ignore", invalid="ignore"):
         results = [
-            rn.jacobian(x, layers, at_zero=at_zero, mode=mode) for mode in ("forward", "reverse")
-        ] + [rn.jvp(x, layers, np.ones((1, 1)), at_zero=at_zero), rn.vjp(x, layers, np.ones((1, 1)), at_zero=at_zero)]
+            rn.jacobian(x, layers, at_zero=at_zero, mode=mode)
+            for mode in ("forward", "reverse")
+        ] + [
+            rn.jvp(x, layers, np.ones((1, 1)), at_zero=at_zero),
+            rn.vjp(x, layers, np.ones((1, 1)), at_zero=at_zero),
+        ]
         reference = [
-            rn.jacobian(x, layers, at_zero=0.0, mode=mode) for mode in ("forward", "reverse")
+            rn.jacobian(x, layers, at_zero=0.0, mode=mode)
+            for mode in ("forward", "reverse")
         ] + [rn.jvp(x, layers, np.ones((1, 1))), rn.vjp(x, layers, np.ones((1, 1)))]
     for ours, default in zip(results, reference):
         np.testing.assert_array_equal(ours, default)
 
 
 def _all_bracketings(widths, i, j):
-    """Every (cost, order) of F_j ... F_i by brute force, with best_bracketing's cost rule."""
+    """Every (cost, order) of F_j ... F_i by brute force, with best_bracketing's cost
+    rule.
+    """
     if i == j:
         single = len(widths) == 2
         return [(widths[i] * widths[i - 1] if single else 0, f"F{i}")]
@@ -134,7 +153,9 @@ def test_best_bracketing_is_the_minimum_over_every_bracketing(seed):
     cost, order = rn.best_bracketing(net)
     brute = min(c for c, _ in _all_bracketings(widths, 1, len(widths) - 1))
     assert cost == brute == rn.jacobian_cost(net, "optimal")
-    assert cost <= min(rn.jacobian_cost(net, "forward"), rn.jacobian_cost(net, "reverse"))
+    assert cost <= min(
+        rn.jacobian_cost(net, "forward"), rn.jacobian_cost(net, "reverse")
+    )
     assert order.count("F") == len(widths) - 1
 
 
@@ -144,7 +165,9 @@ def test_best_bracketing_of_an_hourglass_meets_in_the_middle():
     assert order == "(F4 F3) (F2 F1)"
     # three products of 256 x 4 x 256, and masked copies of F2 and F3 (4 x 256 each)
     assert cost == 3 * 256 * 4 * 256 + 2 * 4 * 256
-    assert rn.jacobian_cost(net, "forward") == rn.jacobian_cost(net, "reverse") > 20 * cost
+    assert (
+        rn.jacobian_cost(net, "forward") == rn.jacobian_cost(net, "reverse") > 20 * cost
+    )
     assert rn.choose_mode(net) in ("forward", "reverse")
 
 

@@ -58,7 +58,16 @@ BROWSER_PAGES = [*PAGES, "search", "genindex"]
 def build(tmp_path_factory):
     out = tmp_path_factory.mktemp("book")
     result = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        [
+            str(JUPYTER_BOOK),
+            "build",
+            str(ROOT),
+            "--path-output",
+            str(out),
+            "-W",
+            "-n",
+            "--keep-going",
+        ],
         capture_output=True,
         text=True,
         timeout=900,
@@ -70,11 +79,14 @@ def build(tmp_path_factory):
 def html(build):
     result, folder = build
     if result.returncode != 0:
-        pytest.fail("the book did not build:\n" + (result.stdout + result.stderr)[-4000:])
+        pytest.fail(
+            "the book did not build:\n" + (result.stdout + result.stderr)[-4000:]
+        )
     return folder
 
 
 # --- the build, as files ------------------------------------------------------
+
 
 def test_build_succeeds_without_warnings(build):
     result, _ = build
@@ -130,7 +142,7 @@ class _Anchors(HTMLParser):
             self.links.append(attrs["href"])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parse(path: Path) -> _Anchors:
     parser = _Anchors()
     parser.feed(path.read_text(encoding="utf-8"))
@@ -139,23 +151,36 @@ def _parse(path: Path) -> _Anchors:
 
 def test_internal_links_resolve(html):
     broken = []
-    pages = sorted(p for p in html.rglob("*.html") if "_static" not in p.parts and "_sources" not in p.parts)
+    pages = sorted(
+        p
+        for p in html.rglob("*.html")
+        if "_static" not in p.parts and "_sources" not in p.parts
+    )
     for page in pages:
         for href in _parse(page).links:
             parts = urlsplit(href)
             if parts.scheme or parts.netloc or href.startswith("mailto:"):
                 continue  # external: a link, never fetched by the page
-            target = page if not parts.path else (page.parent / unquote(parts.path)).resolve()
+            target = (
+                page
+                if not parts.path
+                else (page.parent / unquote(parts.path)).resolve()
+            )
             if href == PDF_LINK and not (ROOT / "_build" / "pdf" / PDF_LINK).exists():
-                continue  # the PDF edition is copied in only once `make pdf` has made it
+                continue  # the PDF is copied in only once `make pdf` has made it
             if not target.exists():
                 broken.append(f"{page.relative_to(html)}: {href} (no file)")
-            elif parts.fragment and target.suffix == ".html" and unquote(parts.fragment) not in _parse(target).ids:
+            elif (
+                parts.fragment
+                and target.suffix == ".html"
+                and unquote(parts.fragment) not in _parse(target).ids
+            ):
                 broken.append(f"{page.relative_to(html)}: {href} (no anchor)")
     assert not broken, "\n".join(broken[:50])
 
 
 # --- the book in a browser ---------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def server(html):
@@ -176,8 +201,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def browser():
     if not Path(CHROMIUM).exists():
         reason = (
-            f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM}. Install Debian's chromium "
-            "(apt-get install chromium) or set CHROMIUM; CI installs it and never skips."
+            f"BROWSER TESTS SKIPPED: no Chromium at {CHROMIUM}. Install Debian's "
+            "chromium "
+            "(apt-get install chromium) or set CHROMIUM; CI installs it and never "
+            "skips."
         )
         if os.environ.get("CI"):
             pytest.fail(reason.replace("SKIPPED", "CANNOT RUN"))
@@ -185,7 +212,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
@@ -194,15 +223,41 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
     """Open a page, wait for its math and images, and report what went wrong."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems, foreign = [], []
-    page.on("console", lambda m: m.type == "error" and m.text not in ALLOWED_CONSOLE_ERRORS and problems.append(f"console: {m.text}"))
+    page.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and m.text not in ALLOWED_CONSOLE_ERRORS
+            and problems.append(f"console: {m.text}")
+        ),
+    )
     page.on("pageerror", lambda e: problems.append(f"javascript: {e}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url} ({r.failure})"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"))
-    page.on("request", lambda r: urlsplit(r.url).hostname not in ("127.0.0.1", None) and r.url.startswith("http") and foreign.append(r.url))
+    page.on(
+        "requestfailed",
+        lambda r: problems.append(f"failed request: {r.url} ({r.failure})"),
+    )
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and problems.append(f"HTTP {r.status}: {r.url}"),
+    )
+    page.on(
+        "request",
+        lambda r: (
+            urlsplit(r.url).hostname not in ("127.0.0.1", None)
+            and r.url.startswith("http")
+            and foreign.append(r.url)
+        ),
+    )
     page.goto(url, wait_until="load")
-    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # lazy images load too
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
-    has_mathjax = page.evaluate("Boolean(window.MathJax && MathJax.startup && MathJax.startup.promise)")
+    page.evaluate(
+        "window.scrollTo(0, document.body.scrollHeight)"
+    )  # lazy images load too
+    page.wait_for_function(
+        "Array.from(document.images).every(i => i.complete)", timeout=30_000
+    )
+    has_mathjax = page.evaluate(
+        "Boolean(window.MathJax && MathJax.startup && MathJax.startup.promise)"
+    )
     if has_mathjax:
         page.evaluate("MathJax.startup.promise")
     report = page.evaluate(
@@ -211,7 +266,8 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
             typeset: document.querySelectorAll('mjx-container').length,
             errors: document.querySelectorAll('mjx-merror').length,
             images: document.images.length,
-            broken_images: Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src),
+            broken_images: Array.from(document.images)
+                .filter(i => !(i.naturalWidth > 0)).map(i => i.src),
         })"""
     )
     if screenshot is not None:
@@ -224,13 +280,19 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
 @pytest.mark.parametrize("name", BROWSER_PAGES)
 def test_page_in_a_browser(browser, server, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    report = _visit(browser, urljoin(server, f"{name}.html"), SCREENSHOTS / f"{name.replace('/', '__')}.png")
+    report = _visit(
+        browser,
+        urljoin(server, f"{name}.html"),
+        SCREENSHOTS / f"{name.replace('/', '__')}.png",
+    )
     assert report["problems"] == [], report["problems"]
     assert report["foreign"] == [], f"requests to other hosts: {report['foreign']}"
     assert report["broken_images"] == [], report["broken_images"]
     if report["math"]:
         assert report["has_mathjax"], "a page with math has no MathJax"
-        assert report["typeset"] >= report["math"], f"{report['typeset']} of {report['math']} formulas typeset"
+        assert report["typeset"] >= report["math"], (
+            f"{report['typeset']} of {report['math']} formulas typeset"
+        )
         assert report["errors"] == 0, f"{report['errors']} MathJax errors"
 
 
@@ -253,20 +315,28 @@ def test_dark_mode_is_legible(browser, server):
     """The theme's dark mode: applied, no errors, and the figures on a light
     background (dark axis labels on a dark page would vanish)."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    page.add_init_script(
+        "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
+    )
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(urljoin(server, "chapters/05_linear_regions.html"), wait_until="load")
     theme = page.evaluate("document.documentElement.dataset.theme")
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     figure_background = page.evaluate(
-        "getComputedStyle(document.querySelector('figure img') || document.images[0]).backgroundColor"
+        "getComputedStyle(document.querySelector('figure img') || "
+        "document.images[0]).backgroundColor"
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "dark__chapters__05_linear_regions.png"), full_page=False)
+    page.screenshot(
+        path=str(SCREENSHOTS / "dark__chapters__05_linear_regions.png"), full_page=False
+    )
     page.close()
     assert theme == "dark" and errors == []
     red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
     assert red + green + blue < 3 * 80, f"dark mode background is {background}"
-    # The theme puts images on a light panel in dark mode; the PNGs are opaque white anyway.
-    assert sum(int(v) for v in re.findall(r"\d+", figure_background)[:3]) > 3 * 180, figure_background
+    # The theme puts images on a light panel in dark mode; the PNGs are opaque white
+    # anyway.
+    assert sum(int(v) for v in re.findall(r"\d+", figure_background)[:3]) > 3 * 180, (
+        figure_background
+    )

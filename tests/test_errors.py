@@ -18,6 +18,7 @@ def raises(kind, *fragments):
 
 # --- Dense -----------------------------------------------------------------
 
+
 def test_W_must_be_2d():
     with raises(ValueError, "W must have shape (n_out, n_in)", "shape (3,)"):
         rn.Dense([1.0, 2.0, 3.0], [0.0])
@@ -29,7 +30,12 @@ def test_b_must_be_1d():
 
 
 def test_b_length_must_match_W():
-    with raises(ValueError, "b must have shape (n_out,) = (2,)", "W of shape (2, 3)", "got shape (3,)"):
+    with raises(
+        ValueError,
+        "b must have shape (n_out,) = (2,)",
+        "W of shape (2, 3)",
+        "got shape (3,)",
+    ):
         rn.Dense(np.ones((2, 3)), np.zeros(3))
 
 
@@ -39,7 +45,11 @@ def test_W_must_not_be_empty():
 
 
 def test_unknown_activation():
-    with raises(ValueError, "activation must be one of ('relu', 'linear', 'softplus')", "'sigmoid'"):
+    with raises(
+        ValueError,
+        "activation must be one of ('relu', 'linear', 'softplus')",
+        "'sigmoid'",
+    ):
         rn.Dense(np.ones((2, 3)), np.zeros(2), activation="sigmoid")
 
 
@@ -77,17 +87,24 @@ def test_ragged_weights():
 
 # --- x and layers --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("function", [rn.forward, rn.jacobian, rn.preactivations])
 def test_x_with_wrong_ndim(function):
-    with raises(ValueError, "x must have shape (3,) or (batch, 3)", "shape (1, 2, 3) (ndim 3)"):
+    with raises(
+        ValueError, "x must have shape (3,) or (batch, 3)", "shape (1, 2, 3) (ndim 3)"
+    ):
         function(np.ones((1, 2, 3)), LAYER)
-    with raises(ValueError, "x must have shape (3,) or (batch, 3)", "shape () (ndim 0)"):
+    with raises(
+        ValueError, "x must have shape (3,) or (batch, 3)", "shape () (ndim 0)"
+    ):
         function(1.0, LAYER)
 
 
 @pytest.mark.parametrize("function", [rn.forward, rn.jacobian, rn.preactivations])
 def test_x_with_wrong_width(function):
-    with raises(ValueError, "x must have shape (3,)", "W of shape (2, 3)", "got shape (4,)"):
+    with raises(
+        ValueError, "x must have shape (3,)", "W of shape (2, 3)", "got shape (4,)"
+    ):
         function(np.ones(4), LAYER)
     with raises(ValueError, "x must have shape (batch, 3)", "got shape (5, 2)"):
         function(np.ones((5, 2)), LAYER)
@@ -112,14 +129,21 @@ def test_non_numeric_x():
 
 def test_layers_that_do_not_chain():
     second = rn.Dense(np.ones((1, 3)), np.zeros(1))
-    with raises(ValueError, "layers[1] must take n_in = 2 inputs", "layers[0]", "W of shape (1, 3)"):
+    with raises(
+        ValueError,
+        "layers[1] must take n_in = 2 inputs",
+        "layers[0]",
+        "W of shape (1, 3)",
+    ):
         rn.forward(np.ones(3), [LAYER, second])
 
 
 def test_layers_must_be_dense():
     with raises(TypeError, "layers[1] must be a Dense layer, got ndarray"):
         rn.forward(np.ones(3), [LAYER, np.ones((2, 2))])
-    with raises(TypeError, "layers must be a Dense layer or a list or tuple of them, got dict"):
+    with raises(
+        TypeError, "layers must be a Dense layer or a list or tuple of them, got dict"
+    ):
         rn.forward(np.ones(3), {"a": LAYER})
 
 
@@ -129,6 +153,7 @@ def test_layers_must_not_be_empty():
 
 
 # --- at_zero, eps, f ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5])
 def test_at_zero_out_of_range(bad):
@@ -161,7 +186,11 @@ def test_finite_difference_f_must_be_callable():
 
 
 def test_finite_difference_f_output_layout():
-    with raises(ValueError, "f must map x of shape (2,) to an output of shape (n_out,)", "got shape ()"):
+    with raises(
+        ValueError,
+        "f must map x of shape (2,) to an output of shape (n_out,)",
+        "got shape ()",
+    ):
         rn.finite_difference_jacobian(lambda v: float(np.sum(v)), np.ones(2))
     with raises(ValueError, "(batch, n_out) = (3, n_out)", "got shape (3,)"):
         rn.finite_difference_jacobian(lambda v: np.sum(v, axis=1), np.ones((3, 2)))
@@ -179,6 +208,7 @@ def test_relu_non_numeric():
 
 # --- Defects found by the review, kept fixed -------------------------------------
 
+
 def test_x_none_is_named():
     with raises(TypeError, "x must be an array of real numbers, got None"):
         rn.forward(None, LAYER)
@@ -192,7 +222,12 @@ def test_keras_layout_gets_a_transpose_hint():
     # (n_in, n_out) kernel of a layer that takes 2 inputs: W of shape (2, 2)
     # fits either way; one of shape (3, 2) is caught.
     kernel_2 = np.ones((2, 3))  # Keras' layout of a layer with 2 inputs and 3 units
-    with raises(ValueError, "layers[1] must take n_in = 2", "got W of shape (2, 3)", "pass kernel.T"):
+    with raises(
+        ValueError,
+        "layers[1] must take n_in = 2",
+        "got W of shape (2, 3)",
+        "pass kernel.T",
+    ):
         rn.forward(np.ones(3), [LAYER, rn.Dense(kernel_2, np.zeros(2))])
 
 
@@ -210,7 +245,9 @@ def test_he_normal_refuses_an_integer_dtype():
 @pytest.mark.parametrize("value", [np.array(0.5), np.array(1), np.float32(0.5)])
 def test_at_zero_accepts_zero_d_arrays_and_numpy_scalars(value):
     expected = rn.relu_derivative(np.array([-1.0, 0.0, 2.0]), at_zero=float(value))
-    np.testing.assert_array_equal(rn.relu_derivative(np.array([-1.0, 0.0, 2.0]), at_zero=value), expected)
+    np.testing.assert_array_equal(
+        rn.relu_derivative(np.array([-1.0, 0.0, 2.0]), at_zero=value), expected
+    )
     rn.jacobian(np.ones(3), LAYER, at_zero=value)
 
 

@@ -22,7 +22,9 @@ def test_batch_layout_matches_single_inputs():
     assert J.shape == (3, 2, 3)
     for s in range(3):
         np.testing.assert_allclose(
-            J[s], rn.finite_difference_jacobian(lambda v: rn.forward(v, layer), x[s]), atol=1e-12
+            J[s],
+            rn.finite_difference_jacobian(lambda v: rn.forward(v, layer), x[s]),
+            atol=1e-12,
         )
 
 
@@ -38,7 +40,11 @@ def test_default_step_is_cube_root_of_machine_epsilon():
 
 
 def test_float32_input_gives_float32_jacobian():
-    layer = rn.Dense(np.eye(2, dtype=np.float32), np.zeros(2, dtype=np.float32), "linear")
-    J = rn.finite_difference_jacobian(lambda v: rn.forward(v, layer), np.ones(2, np.float32))
+    layer = rn.Dense(
+        np.eye(2, dtype=np.float32), np.zeros(2, dtype=np.float32), "linear"
+    )
+    J = rn.finite_difference_jacobian(
+        lambda v: rn.forward(v, layer), np.ones(2, np.float32)
+    )
     assert J.dtype == np.float32
     np.testing.assert_allclose(J, np.eye(2), rtol=1e-3)

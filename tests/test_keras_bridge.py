@@ -37,7 +37,9 @@ def test_round_trip_float64(shape):
     assert [layer.activation for layer in layers] == activations
     assert [layer.W.shape for layer in layers] == list(zip(widths[1:], widths[:-1]))
     x = np.random.default_rng(seed).normal(size=(batch, widths[0]))
-    np.testing.assert_allclose(rn.forward(x, layers), model(x).numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        rn.forward(x, layers), model(x).numpy(), rtol=1e-12, atol=1e-12
+    )
 
 
 @settings(max_examples=10)
@@ -47,12 +49,17 @@ def test_round_trip_float32_sequential(shape):
     keras.utils.set_random_seed(seed % 1000)
     model = keras.Sequential(
         [keras.Input((widths[0],))]
-        + [keras.layers.Dense(n, activation=a, bias_initializer="ones") for n, a in zip(widths[1:], activations)]
+        + [
+            keras.layers.Dense(n, activation=a, bias_initializer="ones")
+            for n, a in zip(widths[1:], activations)
+        ]
     )
     layers = layers_from_keras(model)
     assert all(layer.dtype == np.float32 for layer in layers)
     x = np.random.default_rng(seed).normal(size=(batch, widths[0])).astype(np.float32)
-    np.testing.assert_allclose(rn.forward(x, layers), model(x).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        rn.forward(x, layers), model(x).numpy(), rtol=1e-5, atol=1e-5
+    )
     layers64 = layers_from_keras(model, dtype=np.float64)
     assert all(layer.dtype == np.float64 for layer in layers64)
 
@@ -60,7 +67,9 @@ def test_round_trip_float32_sequential(shape):
 def test_W_is_the_transposed_kernel_and_use_bias_false_gives_zero_bias():
     model = keras_model([4, 3, 2], ["relu", "linear"], use_bias=False)
     layers = layers_from_keras(model)
-    np.testing.assert_array_equal(layers[0].W, model.get_layer("dense_0").kernel.numpy().T)
+    np.testing.assert_array_equal(
+        layers[0].W, model.get_layer("dense_0").kernel.numpy().T
+    )
     np.testing.assert_array_equal(layers[1].b, np.zeros(2))
 
 
@@ -71,18 +80,28 @@ def test_not_a_model():
 
 def test_other_layer_type_is_named():
     model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dropout(0.5, name="drop")]
+        [
+            keras.Input((4,)),
+            keras.layers.Dense(3),
+            keras.layers.Dropout(0.5, name="drop"),
+        ]
     )
-    with pytest.raises(ValueError, match="layer 'drop' is a Dropout; only Dense layers"):
+    with pytest.raises(
+        ValueError, match="layer 'drop' is a Dropout; only Dense layers"
+    ):
         layers_from_keras(model)
 
 
-@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu6", "leaky_relu", "elu"])
+@pytest.mark.parametrize(
+    "activation", ["tanh", "sigmoid", "relu6", "leaky_relu", "elu"]
+)
 def test_other_activation_is_named(activation):
     model = keras.Sequential(
         [keras.Input((4,)), keras.layers.Dense(3, activation=activation, name="odd")]
     )
-    with pytest.raises(ValueError, match=f"layer 'odd' has activation '{activation}'; expected one of"):
+    with pytest.raises(
+        ValueError, match=f"layer 'odd' has activation '{activation}'; expected one of"
+    ):
         layers_from_keras(model)
 
 
@@ -102,14 +121,22 @@ def test_shared_layer():
 
 def test_two_outputs():
     inputs = keras.Input((4,))
-    model = keras.Model(inputs, [keras.layers.Dense(2)(inputs), keras.layers.Dense(3)(inputs)], name="two")
-    with pytest.raises(ValueError, match="model 'two' must have one input and one output, got 1 input"):
+    model = keras.Model(
+        inputs,
+        [keras.layers.Dense(2)(inputs), keras.layers.Dense(3)(inputs)],
+        name="two",
+    )
+    with pytest.raises(
+        ValueError, match="model 'two' must have one input and one output, got 1 input"
+    ):
         layers_from_keras(model)
 
 
 def test_three_dimensional_input():
     model = keras.Sequential([keras.Input((5, 4)), keras.layers.Dense(3, name="seq")])
-    with pytest.raises(ValueError, match=r"layer 'seq' takes input of shape \(None, 5, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"layer 'seq' takes input of shape \(None, 5, 4\)"
+    ):
         layers_from_keras(model)
 
 
@@ -117,6 +144,11 @@ def test_relunet_does_not_import_tensorflow():
     import subprocess
     import sys
 
-    code = "import relunet, relunet.keras, sys; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    code = (
+        "import relunet, relunet.keras, sys; print('tensorflow' in sys.modules, "
+        "'keras' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == "False False"

@@ -1,4 +1,4 @@
-"""relunet.montecarlo: closed forms, unbiased simulation, pathwise = bump and revalue."""
+"""relunet.montecarlo: closed forms, unbiased simulation, pathwise derivatives."""
 
 import math
 
@@ -19,16 +19,24 @@ def test_black_scholes_at_the_money_by_hand():
     value = mc.black_scholes(100.0, K, VOL, T)
     assert float(value.price) == pytest.approx(100 * (2 * N - 1), rel=1e-14)
     assert float(value.delta) == pytest.approx(N, rel=1e-14)
-    assert float(value.gamma) == pytest.approx(math.exp(-d1 * d1 / 2) / math.sqrt(2 * math.pi) / (100 * VOL), rel=1e-14)
-    assert float(value.price) == pytest.approx(7.965567455405804, rel=1e-12)  # a published reference value
+    assert float(value.gamma) == pytest.approx(
+        math.exp(-d1 * d1 / 2) / math.sqrt(2 * math.pi) / (100 * VOL), rel=1e-14
+    )
+    assert float(value.price) == pytest.approx(
+        7.965567455405804, rel=1e-12
+    )  # a published reference value
 
 
 def test_black_scholes_sensitivities_by_finite_differences():
     S = np.linspace(60, 160, 21)
     h = 1e-3
     up, down, mid = (mc.black_scholes(S + s, K, VOL, T) for s in (h, -h, 0.0))
-    np.testing.assert_allclose((up.price - down.price) / (2 * h), mid.delta, rtol=1e-7, atol=1e-10)
-    np.testing.assert_allclose((up.delta - down.delta) / (2 * h), mid.gamma, rtol=1e-6, atol=1e-10)
+    np.testing.assert_allclose(
+        (up.price - down.price) / (2 * h), mid.delta, rtol=1e-7, atol=1e-10
+    )
+    np.testing.assert_allclose(
+        (up.delta - down.delta) / (2 * h), mid.gamma, rtol=1e-6, atol=1e-10
+    )
     assert mid.price.shape == mid.delta.shape == mid.gamma.shape == S.shape
 
 
@@ -36,7 +44,8 @@ def test_bachelier_basket_against_quadrature():
     spots = np.array([[1.0, 1.1, 0.9], [2.0, 1.0, 0.5]])
     strike = 1.05
     value = mc.bachelier_basket(spots, W, strike, COV, T)
-    # E max(B + s Z - K, 0) by the trapezoid rule on a fine grid (the kink costs O(h^2)).
+    # E max(B + s Z - K, 0) by the trapezoid rule on a fine grid (the kink costs
+    # O(h^2)).
     z = np.linspace(-12, 12, 400_001)
     density = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
     s = math.sqrt(T * W @ COV @ W)
@@ -47,9 +56,14 @@ def test_bachelier_basket_against_quadrature():
     for j in range(3):
         bump = np.zeros(3)
         bump[j] = h
-        central = (mc.bachelier_basket(spots + bump, W, strike, COV, T).price - mc.bachelier_basket(spots - bump, W, strike, COV, T).price) / (2 * h)
+        central = (
+            mc.bachelier_basket(spots + bump, W, strike, COV, T).price
+            - mc.bachelier_basket(spots - bump, W, strike, COV, T).price
+        ) / (2 * h)
         np.testing.assert_allclose(central, value.delta[:, j], rtol=1e-7, atol=1e-9)
-    assert value.delta.shape == (2, 3) and mc.bachelier_basket(spots[0], W, strike, COV, T).delta.shape == (3,)
+    assert value.delta.shape == (2, 3) and mc.bachelier_basket(
+        spots[0], W, strike, COV, T
+    ).delta.shape == (3,)
 
 
 def test_black_scholes_simulation_is_unbiased():
@@ -67,18 +81,27 @@ def test_bachelier_simulation_is_unbiased():
     value = mc.bachelier_basket(spots[0], W, 1.0, COV, T)
     assert abs(payoff.mean() - value.price) < 4 * payoff.std() / math.sqrt(n)
     for j in range(3):
-        assert abs(gradient[:, j].mean() - value.delta[j]) < 4 * gradient[:, j].std() / math.sqrt(n) + 1e-15
+        assert (
+            abs(gradient[:, j].mean() - value.delta[j])
+            < 4 * gradient[:, j].std() / math.sqrt(n) + 1e-15
+        )
 
 
 def test_black_scholes_pathwise_delta_is_bump_and_revalue():
     spots = np.linspace(60, 160, 1000)
     h = 1e-4
     payoff, delta = mc.simulate_black_scholes(spots, K, VOL, T, seed=3)
-    up, _ = mc.simulate_black_scholes(spots + h, K, VOL, T, seed=3)  # the same normal draws
+    up, _ = mc.simulate_black_scholes(
+        spots + h, K, VOL, T, seed=3
+    )  # the same normal draws
     down, _ = mc.simulate_black_scholes(spots - h, K, VOL, T, seed=3)
-    terminal, _ = mc.simulate_black_scholes(spots, 1e-9, VOL, T, seed=3)  # S_T itself, same draws
+    terminal, _ = mc.simulate_black_scholes(
+        spots, 1e-9, VOL, T, seed=3
+    )  # S_T itself, same draws
     away = np.abs(terminal + 1e-9 - K) > 0.01  # no bump moves S_T across the strike
-    np.testing.assert_allclose(((up - down) / (2 * h))[away], delta[away], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        ((up - down) / (2 * h))[away], delta[away], rtol=1e-6, atol=1e-9
+    )
     assert away.mean() > 0.99 and 0 < np.mean(delta[away] > 0) < 1
 
 
@@ -93,12 +116,16 @@ def test_bachelier_pathwise_gradient_is_bump_and_revalue():
         up, _ = mc.simulate_bachelier_basket(spots + bump, W, 1.0, COV, T, seed=5)
         down, _ = mc.simulate_bachelier_basket(spots - bump, W, 1.0, COV, T, seed=5)
         away = (payoff > 1e-4) | ((up == 0) & (down == 0))
-        np.testing.assert_allclose(((up - down) / (2 * h))[away], gradient[away, j], rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            ((up - down) / (2 * h))[away], gradient[away, j], rtol=1e-6, atol=1e-8
+        )
 
 
 def test_same_seed_same_draws_whatever_the_spots():
     a, _ = mc.simulate_black_scholes(np.full(5, 100.0), K, VOL, T, seed=9)
-    b, _ = mc.simulate_black_scholes(np.full(5, 100.0), K, VOL, T, seed=np.random.default_rng(9))
+    b, _ = mc.simulate_black_scholes(
+        np.full(5, 100.0), K, VOL, T, seed=np.random.default_rng(9)
+    )
     np.testing.assert_array_equal(a, b)
     # With a tiny strike every path ends in the money and the payoff is S_T: doubling
     # the spot doubles every path, draw by draw.
@@ -116,13 +143,38 @@ def test_same_seed_same_draws_whatever_the_spots():
         (lambda: mc.black_scholes(100.0, K, 0.0, T), "vol must be positive"),
         (lambda: mc.black_scholes(100.0, K, VOL, -1.0), "maturity must be positive"),
         (lambda: mc.black_scholes(-5.0, K, VOL, T), "spot must be positive"),
-        (lambda: mc.simulate_black_scholes(np.ones((2, 2)), K, VOL, T, 0), r"spots must have shape \(n,\)"),
-        (lambda: mc.bachelier_basket(np.ones(3), W, 1.0, np.eye(2), T), r"cov must have shape \(3, 3\)"),
-        (lambda: mc.bachelier_basket(np.ones(3), W, 1.0, np.array([[1, 2, 0], [0, 1, 0], [0, 0, 1.0]]), T), "cov must be symmetric"),
-        (lambda: mc.bachelier_basket(np.ones(3), W, 1.0, np.diag([1.0, -1.0, 1.0]), T), "positive semi-definite"),
-        (lambda: mc.bachelier_basket(np.ones(2), W, 1.0, COV, T), "spots must have 3 columns"),
-        (lambda: mc.simulate_bachelier_basket(np.ones(3), W, 1.0, COV, T, 0), r"spots must have shape \(n, 3\)"),
-        (lambda: mc.simulate_bachelier_basket(np.ones((2, 3)), W, 1.0, COV, 0.0, 0), "maturity must be positive"),
+        (
+            lambda: mc.simulate_black_scholes(np.ones((2, 2)), K, VOL, T, 0),
+            r"spots must have shape \(n,\)",
+        ),
+        (
+            lambda: mc.bachelier_basket(np.ones(3), W, 1.0, np.eye(2), T),
+            r"cov must have shape \(3, 3\)",
+        ),
+        (
+            lambda: mc.bachelier_basket(
+                np.ones(3), W, 1.0, np.array([[1, 2, 0], [0, 1, 0], [0, 0, 1.0]]), T
+            ),
+            "cov must be symmetric",
+        ),
+        (
+            lambda: mc.bachelier_basket(
+                np.ones(3), W, 1.0, np.diag([1.0, -1.0, 1.0]), T
+            ),
+            "positive semi-definite",
+        ),
+        (
+            lambda: mc.bachelier_basket(np.ones(2), W, 1.0, COV, T),
+            "spots must have 3 columns",
+        ),
+        (
+            lambda: mc.simulate_bachelier_basket(np.ones(3), W, 1.0, COV, T, 0),
+            r"spots must have shape \(n, 3\)",
+        ),
+        (
+            lambda: mc.simulate_bachelier_basket(np.ones((2, 3)), W, 1.0, COV, 0.0, 0),
+            "maturity must be positive",
+        ),
     ],
 )
 def test_bad_input_is_named(call, message):
@@ -131,5 +183,7 @@ def test_bad_input_is_named(call, message):
 
 
 def test_seed_must_be_an_int_or_a_generator():
-    with pytest.raises(TypeError, match="seed must be an int or a numpy.random.Generator"):
+    with pytest.raises(
+        TypeError, match="seed must be an int or a numpy.random.Generator"
+    ):
         mc.simulate_black_scholes(np.ones(2), K, VOL, T, seed=1.5)

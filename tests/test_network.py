@@ -54,7 +54,9 @@ def test_two_layer_chain_rule_by_hand():
 
 
 def test_linear_layer_jacobian_is_W_for_every_sample():
-    layer = rn.Dense([[1.0, -2.0], [0.5, 3.0], [0.0, 1.0]], [0.0, 0.0, -100.0], "linear")
+    layer = rn.Dense(
+        [[1.0, -2.0], [0.5, 3.0], [0.0, 1.0]], [0.0, 0.0, -100.0], "linear"
+    )
     x = np.array([[1.0, 2.0], [-5.0, 0.0]])
     J = rn.jacobian(x, layer)
     assert J.shape == (2, 3, 2)
@@ -100,7 +102,9 @@ def test_dense_is_immutable():
 
 
 def test_dense_repr_and_sizes():
-    layer = rn.Dense(np.ones((2, 3), dtype=np.float32), np.zeros(2, dtype=np.float32), "linear")
+    layer = rn.Dense(
+        np.ones((2, 3), dtype=np.float32), np.zeros(2, dtype=np.float32), "linear"
+    )
     assert (layer.n_in, layer.n_out, layer.dtype) == (3, 2, np.float32)
     assert repr(layer) == "Dense(n_in=3, n_out=2, activation='linear', dtype=float32)"
 

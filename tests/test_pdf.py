@@ -1,4 +1,4 @@
-"""The PDF edition (make pdf): every page of the book, maths typeset, numbered as the HTML.
+"""The PDF edition (make pdf): every page, maths typeset, numbered as the HTML.
 
 Printed by the same Chromium as the browser tests; without it the test is
 skipped loudly on a developer's machine and fails under CI.
@@ -19,7 +19,9 @@ pytestmark = pytest.mark.slow
 
 
 def _make_pdf():
-    spec = importlib.util.spec_from_file_location("make_pdf", ROOT / "scripts" / "make_pdf.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_pdf", ROOT / "scripts" / "make_pdf.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -29,7 +31,10 @@ def _make_pdf():
 def pdf_text(tmp_path_factory):
     make_pdf = _make_pdf()
     if not os.path.exists(make_pdf.CHROMIUM):
-        message = f"PDF TEST SKIPPED: no Chromium at {make_pdf.CHROMIUM} (apt-get install chromium)"
+        message = (
+            f"PDF TEST SKIPPED: no Chromium at {make_pdf.CHROMIUM} (apt-get "
+            "install chromium)"
+        )
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -38,18 +43,25 @@ def pdf_text(tmp_path_factory):
     output = tmp_path_factory.mktemp("pdf") / "relunet-book.pdf"
     chapters = make_pdf.print_pdf(output)
     reader = PdfReader(output)
-    pages = [unicodedata.normalize("NFKC", page.extract_text() or "") for page in reader.pages]
+    pages = [
+        unicodedata.normalize("NFKC", page.extract_text() or "")
+        for page in reader.pages
+    ]
     return chapters, pages
 
 
 def titles():
-    """(number or None, title) of every page of the table of contents after the landing page."""
+    """(number or None, title) of every page of the table of contents after the landing
+    page.
+    """
     found, number = [], 0
     for name in toc_files():
         notebook = ROOT / f"{name}.ipynb"
         if notebook.exists():
             number += 1
-            first = nbformat.read(notebook, as_version=4).cells[0].source.splitlines()[0]
+            first = (
+                nbformat.read(notebook, as_version=4).cells[0].source.splitlines()[0]
+            )
             found.append((number, first.lstrip("# ").strip()))
         else:
             first = (ROOT / f"{name}.md").read_text(encoding="utf-8").splitlines()[0]
@@ -61,10 +73,15 @@ def test_every_chapter_is_in_the_pdf_numbered_as_in_the_html(pdf_text):
     chapters, pages = pdf_text
     text = re.sub(r"\s+", " ", " ".join(pages))
     expected = [f"{n}. {title}" if n else title for n, title in titles()]
-    assert chapters == expected  # the table of contents, in order, with the HTML's numbers
+    assert (
+        chapters == expected
+    )  # the table of contents, in order, with the HTML's numbers
     for entry in expected:
         assert re.sub(r"\s+", " ", entry) in text, entry
-    assert "ReLU networks and their Jacobians" in re.sub(r"\s+", " ", pages[0]) and "Contents" in pages[1]
+    assert (
+        "ReLU networks and their Jacobians" in re.sub(r"\s+", " ", pages[0])
+        and "Contents" in pages[1]
+    )
 
 
 def test_the_pdf_has_every_page_and_no_raw_tex(pdf_text):

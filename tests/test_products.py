@@ -18,7 +18,9 @@ def test_modes_agree(shape):
         auto = rn.jacobian(x, layers, at_zero=at_zero, mode="auto")
         assert forward.shape == reverse.shape == (batch, widths[-1], widths[0])
         np.testing.assert_allclose(forward, reverse, rtol=1e-12, atol=1e-12)
-        np.testing.assert_array_equal(auto, rn.jacobian(x, layers, at_zero=at_zero, mode=rn.choose_mode(layers)))
+        np.testing.assert_array_equal(
+            auto, rn.jacobian(x, layers, at_zero=at_zero, mode=rn.choose_mode(layers))
+        )
 
 
 @given(network_shapes(max_layers=5, max_width=7, max_batch=5))
@@ -29,17 +31,33 @@ def test_jvp_and_vjp_are_products_with_the_jacobian(shape):
     u = rng.normal(size=(batch, widths[-1]))
     for at_zero in (0.0, 0.25, 1.0):
         J = rn.jacobian(x, layers, at_zero=at_zero)
-        np.testing.assert_allclose(rn.jvp(x, layers, v, at_zero=at_zero), np.einsum("bji,bi->bj", J, v), atol=1e-12)
-        np.testing.assert_allclose(rn.vjp(x, layers, u, at_zero=at_zero), np.einsum("bj,bji->bi", u, J), atol=1e-12)
+        np.testing.assert_allclose(
+            rn.jvp(x, layers, v, at_zero=at_zero),
+            np.einsum("bji,bi->bj", J, v),
+            atol=1e-12,
+        )
+        np.testing.assert_allclose(
+            rn.vjp(x, layers, u, at_zero=at_zero),
+            np.einsum("bj,bji->bi", u, J),
+            atol=1e-12,
+        )
     # One sample: 1-D in, 1-D out.
-    np.testing.assert_allclose(rn.jvp(x[0], layers, v[0]), rn.jacobian(x[0], layers) @ v[0], atol=1e-12)
-    np.testing.assert_allclose(rn.vjp(x[0], layers, u[0]), u[0] @ rn.jacobian(x[0], layers), atol=1e-12)
+    np.testing.assert_allclose(
+        rn.jvp(x[0], layers, v[0]), rn.jacobian(x[0], layers) @ v[0], atol=1e-12
+    )
+    np.testing.assert_allclose(
+        rn.vjp(x[0], layers, u[0]), u[0] @ rn.jacobian(x[0], layers), atol=1e-12
+    )
 
 
 def test_vjp_with_ones_is_the_column_sum():
     layers = rn.he_normal([4, 5, 3], seed=1, bias_std=0.5)
     x = np.random.default_rng(1).normal(size=(6, 4))
-    np.testing.assert_allclose(rn.vjp(x, layers, np.ones((6, 3))), rn.jacobian(x, layers).sum(axis=1), atol=1e-12)
+    np.testing.assert_allclose(
+        rn.vjp(x, layers, np.ones((6, 3))),
+        rn.jacobian(x, layers).sum(axis=1),
+        atol=1e-12,
+    )
 
 
 def test_jacobian_cost_by_hand():
@@ -56,11 +74,17 @@ def test_activation_pattern_concatenates_relu_layers_only():
     first = rn.Dense([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0.0, 0.0, -5.0])
     second = rn.Dense(np.ones((2, 3)), [0.0, -100.0])
     last = rn.Dense(np.ones((1, 2)), [0.0], activation="linear")
-    pattern = rn.activation_pattern([[1.0, -1.0], [3.0, 3.0], [0.0, 0.0]], [first, second, last])
+    pattern = rn.activation_pattern(
+        [[1.0, -1.0], [3.0, 3.0], [0.0, 0.0]], [first, second, last]
+    )
     assert pattern.dtype == bool and pattern.shape == (3, 5)
     np.testing.assert_array_equal(
         pattern,
-        [[True, False, False, True, False], [True, True, True, True, False], [False, False, False, False, False]],
+        [
+            [True, False, False, True, False],
+            [True, True, True, True, False],
+            [False, False, False, False, False],
+        ],
     )
     assert rn.activation_pattern([1.0, -1.0], [first, second, last]).shape == (5,)
 
@@ -71,9 +95,13 @@ def test_affine_within_a_pattern():
     d = np.array([1.0, 2.0, -1.0])
     breaks = rn.breakpoints_on_segment(layers, x, x + d)
     h = 0.5 * breaks[0]  # inside the first piece
-    np.testing.assert_array_equal(rn.activation_pattern(x, layers), rn.activation_pattern(x + h * d, layers))
+    np.testing.assert_array_equal(
+        rn.activation_pattern(x, layers), rn.activation_pattern(x + h * d, layers)
+    )
     np.testing.assert_allclose(
-        rn.forward(x + h * d, layers), rn.forward(x, layers) + rn.jacobian(x, layers) @ (h * d), atol=1e-12
+        rn.forward(x + h * d, layers),
+        rn.forward(x, layers) + rn.jacobian(x, layers) @ (h * d),
+        atol=1e-12,
     )
 
 
@@ -83,25 +111,35 @@ LAYERS = rn.he_normal([3, 4, 2], seed=0)
 
 
 def test_unknown_mode():
-    with pytest.raises(ValueError, match=r"mode must be one of \('auto', 'forward', 'reverse'\), got 'backward'"):
+    with pytest.raises(
+        ValueError,
+        match=r"mode must be one of \('auto', 'forward', 'reverse'\), got 'backward'",
+    ):
         rn.jacobian(np.ones(3), LAYERS, mode="backward")
     with pytest.raises(TypeError, match="mode must be one of .* got int 1"):
         rn.jacobian(np.ones(3), LAYERS, mode=1)
-    with pytest.raises(ValueError, match=r"mode must be one of \('forward', 'reverse', 'optimal'\), got 'auto'"):
+    with pytest.raises(
+        ValueError,
+        match=r"mode must be one of \('forward', 'reverse', 'optimal'\), got 'auto'",
+    ):
         rn.jacobian_cost(LAYERS, "auto")
 
 
 def test_tangent_shape_must_match_x():
     with pytest.raises(ValueError, match=r"v must have shape \(3,\), got shape \(4,\)"):
         rn.jvp(np.ones(3), LAYERS, np.ones(4))
-    with pytest.raises(ValueError, match=r"v must have shape \(5, 3\), got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"v must have shape \(5, 3\), got shape \(3,\)"
+    ):
         rn.jvp(np.ones((5, 3)), LAYERS, np.ones(3))
 
 
 def test_cotangent_shape_must_match_output():
     with pytest.raises(ValueError, match=r"u must have shape \(2,\), got shape \(3,\)"):
         rn.vjp(np.ones(3), LAYERS, np.ones(3))
-    with pytest.raises(ValueError, match=r"u must have shape \(5, 2\), got shape \(2, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"u must have shape \(5, 2\), got shape \(2, 5\)"
+    ):
         rn.vjp(np.ones((5, 3)), LAYERS, np.ones((2, 5)))
 
 

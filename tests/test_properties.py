@@ -17,7 +17,9 @@ KINK_MARGIN = 1e-2
 def _away_from_kinks(x, layers):
     zs = rn.preactivations(x, layers)
     return all(
-        np.min(np.abs(z)) > KINK_MARGIN for z, layer in zip(zs, layers) if layer.activation == "relu"
+        np.min(np.abs(z)) > KINK_MARGIN
+        for z, layer in zip(zs, layers)
+        if layer.activation == "relu"
     )
 
 
@@ -90,7 +92,10 @@ def test_float32_networks_stay_float32_and_agree_with_float64(shape):
     widths, activations, batch, seed = shape
     rng = np.random.default_rng(seed)
     layers64 = random_network(rng, widths, activations)
-    layers32 = [rn.Dense(l.W.astype(np.float32), l.b.astype(np.float32), l.activation) for l in layers64]
+    layers32 = [
+        rn.Dense(l.W.astype(np.float32), l.b.astype(np.float32), l.activation)
+        for l in layers64
+    ]
     x = rng.normal(size=(batch, widths[0]))
     J32 = rn.jacobian(x.astype(np.float32), layers32)
     assert J32.dtype == np.float32

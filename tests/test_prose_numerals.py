@@ -16,7 +16,9 @@ import yaml
 from book_files import ROOT
 from prose import NUMERAL, pages, prose
 
-ALLOWED = yaml.safe_load((ROOT / "tests" / "prose_numerals.yml").read_text(encoding="utf-8"))
+ALLOWED = yaml.safe_load(
+    (ROOT / "tests" / "prose_numerals.yml").read_text(encoding="utf-8")
+)
 PAGES = pages()
 
 
@@ -38,11 +40,15 @@ def test_no_typed_results_in_prose(page):
     spans, _ = allowed_spans(page, text)
     typed = []
     for match in NUMERAL.finditer(text):
-        if not any(start <= match.start() and match.end() <= end for start, end in spans):
+        if not any(
+            start <= match.start() and match.end() <= end for start, end in spans
+        ):
             line = text[: match.start()].count("\n")
             context = text.splitlines()[line].strip()
             typed.append(f"{match.group(0)!r} in: {context[:120]}")
-    assert not typed, "numerals that are neither glued nor allowed:\n" + "\n".join(typed)
+    assert not typed, "numerals that are neither glued nor allowed:\n" + "\n".join(
+        typed
+    )
 
 
 def test_every_allow_list_entry_has_a_reason_and_is_used():
@@ -51,9 +57,14 @@ def test_every_allow_list_entry_has_a_reason_and_is_used():
         used |= allowed_spans(page, prose(text))[1]
     for k, entry in enumerate(ALLOWED):
         assert entry.get("reason"), f"entry {k} gives no reason"
-        assert k in used, f"entry {k} ({entry['pattern'][:60]}) matches nothing: remove it"
+        assert k in used, (
+            f"entry {k} ({entry['pattern'][:60]}) matches nothing: remove it"
+        )
 
 
 def test_prose_extraction_removes_maths_code_and_roles():
-    sample = "Take $z = 15$ and `x[3]`, {glue:text}`n-units` units,\n$$\nW = 2\n$$ (eq-1)\nor 7 of them."
+    sample = (
+        "Take $z = 15$ and `x[3]`, {glue:text}`n-units` units,\n$$\nW = 2\n$$ "
+        "(eq-1)\nor 7 of them."
+    )
     assert NUMERAL.findall(prose(sample)) == ["7"]

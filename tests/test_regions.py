@@ -11,14 +11,22 @@ import relunet as rn
 
 
 @given(st.integers(1, 4), st.integers(1, 9), st.integers(0, 2**32 - 1))
-def test_one_layer_region_count_equals_the_closed_form_in_general_position(n_in, n_units, seed):
+def test_one_layer_region_count_equals_the_closed_form_in_general_position(
+    n_in, n_units, seed
+):
     # Random normals and offsets are in general position with probability 1.
     rng = np.random.default_rng(seed)
     W, b = rng.normal(size=(n_units, n_in)), rng.normal(size=n_units)
     exact = rn.hyperplane_region_count(W, b)
-    assert exact == rn.one_layer_region_count(n_in, n_units) == rn.serra_upper_bound([n_in, n_units])
+    assert (
+        exact
+        == rn.one_layer_region_count(n_in, n_units)
+        == rn.serra_upper_bound([n_in, n_units])
+    )
     # Every region is a distinct activation pattern: sampling can only find fewer.
-    samples = rng.normal(size=(20_000, n_in)) * rng.choice([1, 10, 100], size=(20_000, 1))
+    samples = rng.normal(size=(20_000, n_in)) * rng.choice(
+        [1, 10, 100], size=(20_000, 1)
+    )
     _, sampled = rn.label_patterns(rn.activation_pattern(samples, rn.Dense(W, b)))
     assert sampled <= exact
 
@@ -58,11 +66,17 @@ def test_closed_forms_by_hand():
     assert rn.serra_upper_bound([2, 5]) == rn.one_layer_region_count(2, 5) == 16
     # Two layers of 2 on a 1-D input: j_1 in {0, 1}, j_2 <= min(1, 2 - j_1, 2).
     assert rn.serra_upper_bound([1, 2, 2]) == 9
-    assert rn.montufar_lower_bound([2, 4, 4, 4]) == (2 * 2) ** 2 * rn.one_layer_region_count(2, 4)
+    assert rn.montufar_lower_bound([2, 4, 4, 4]) == (
+        2 * 2
+    ) ** 2 * rn.one_layer_region_count(2, 4)
     assert rn.montufar_lower_bound([1, 2, 2, 2]) == 2 * 2 * 3
     # The deep bound never exceeds the trivial 2^(number of units).
     for widths in ([2, 4, 4, 4], [3, 8, 8], [1, 2, 2, 2, 2]):
-        assert rn.montufar_lower_bound(widths) <= rn.serra_upper_bound(widths) <= 2 ** sum(widths[1:])
+        assert (
+            rn.montufar_lower_bound(widths)
+            <= rn.serra_upper_bound(widths)
+            <= 2 ** sum(widths[1:])
+        )
 
 
 @pytest.mark.parametrize("depth", range(1, 11))
@@ -71,9 +85,12 @@ def test_sawtooth_has_two_to_the_depth_pieces(depth):
     breaks = rn.breakpoints_on_segment(layers, [0.0], [1.0])
     assert len(breaks) + 1 == 2**depth
     np.testing.assert_allclose(breaks, np.arange(1, 2**depth) / 2**depth, atol=1e-12)
-    # The output is the tent map applied depth times: 0 at even, 1 at odd multiples of 2^-depth.
+    # The output is the tent map applied depth times: 0 at even, 1 at odd multiples of
+    # 2^-depth.
     knots = np.arange(2**depth + 1)[:, None] / 2**depth
-    np.testing.assert_allclose(rn.forward(knots, layers)[:, 0], np.arange(2**depth + 1) % 2, atol=1e-12)
+    np.testing.assert_allclose(
+        rn.forward(knots, layers)[:, 0], np.arange(2**depth + 1) % 2, atol=1e-12
+    )
     assert len(breaks) + 1 <= rn.serra_upper_bound([1] + [2] * depth)
 
 
@@ -83,7 +100,9 @@ def test_segment_walk_matches_dense_sampling(seed):
     start, end = np.array([-1.5, -1.0]), np.array([1.0, 1.5])
     breaks = rn.breakpoints_on_segment(layers, start, end)
     t = np.linspace(0, 1, 400_001)
-    labels, _ = rn.label_patterns(rn.activation_pattern(start + t[:, None] * (end - start), layers))
+    labels, _ = rn.label_patterns(
+        rn.activation_pattern(start + t[:, None] * (end - start), layers)
+    )
     changes = t[1:][np.diff(labels) != 0]
     # Every sampled change is within one sample step of an exact breakpoint, and
     # no exact breakpoint is missed (pieces here are far wider than the step).
@@ -95,7 +114,9 @@ def test_grid_regions_layout_and_errors():
     layer = rn.Dense([[1.0, 0.0]], [0.0])  # active where x_1 > 0
     labels, count = rn.grid_regions(layer, (-1, 1), (-1, 1), 4)
     assert count == 2 and labels.shape == (4, 4)
-    assert np.all(labels[:, :2] == labels[0, 0]) and np.all(labels[:, 2:] != labels[0, 0])
+    assert np.all(labels[:, :2] == labels[0, 0]) and np.all(
+        labels[:, 2:] != labels[0, 0]
+    )
     with pytest.raises(ValueError, match="needs a network with n_in = 2, got n_in = 3"):
         rn.grid_regions(rn.Dense(np.ones((1, 3)), [0.0]), (-1, 1), (-1, 1), 10)
     with pytest.raises(ValueError, match="resolution must be an integer >= 2, got 1"):
@@ -106,7 +127,9 @@ def test_grid_regions_layout_and_errors():
 
 def test_segment_and_bound_errors():
     layers = rn.sawtooth_layers(2)
-    with pytest.raises(ValueError, match=r"start must have shape \(1,\), got shape \(2,\)"):
+    with pytest.raises(
+        ValueError, match=r"start must have shape \(1,\), got shape \(2,\)"
+    ):
         rn.breakpoints_on_segment(layers, [0.0, 0.0], [1.0])
     with pytest.raises(RuntimeError, match="more than 2 pieces"):
         rn.breakpoints_on_segment(layers, [0.0], [1.0], max_pieces=2)

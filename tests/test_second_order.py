@@ -13,23 +13,45 @@ import relunet as rn
 def smooth_shapes(draw, max_layers: int = 4, max_width: int = 5, max_batch: int = 4):
     """(widths, activations, batch, seed): softplus hidden layers, any output layer."""
     depth = draw(st.integers(1, max_layers))
-    widths = draw(st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1))
-    hidden = draw(st.lists(st.sampled_from(["softplus", "relu"]), min_size=depth - 1, max_size=depth - 1))
+    widths = draw(
+        st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1)
+    )
+    hidden = draw(
+        st.lists(
+            st.sampled_from(["softplus", "relu"]),
+            min_size=depth - 1,
+            max_size=depth - 1,
+        )
+    )
     last = draw(st.sampled_from(["linear", "softplus"]))
-    return widths, hidden + [last], draw(st.integers(1, max_batch)), draw(st.integers(0, 2**32 - 1))
+    return (
+        widths,
+        hidden + [last],
+        draw(st.integers(1, max_batch)),
+        draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 def case(shape):
     widths, activations, batch, seed = shape
     rng = np.random.default_rng(seed)
-    return rng, random_network(rng, widths, activations), rng.normal(size=(batch, widths[0]))
+    return (
+        rng,
+        random_network(rng, widths, activations),
+        rng.normal(size=(batch, widths[0])),
+    )
 
 
 # --- softplus ------------------------------------------------------------------
 
+
 def test_softplus_values_by_hand():
-    np.testing.assert_allclose(rn.softplus([0.0, 1.0, -1.0]), np.log1p(np.exp([0.0, 1.0, -1.0])), rtol=1e-15)
-    np.testing.assert_allclose(rn.softplus_derivative([0.0, 2.0]), [0.5, 1 / (1 + np.exp(-2.0))], rtol=1e-15)
+    np.testing.assert_allclose(
+        rn.softplus([0.0, 1.0, -1.0]), np.log1p(np.exp([0.0, 1.0, -1.0])), rtol=1e-15
+    )
+    np.testing.assert_allclose(
+        rn.softplus_derivative([0.0, 2.0]), [0.5, 1 / (1 + np.exp(-2.0))], rtol=1e-15
+    )
     np.testing.assert_allclose(rn.softplus_second_derivative([0.0]), [0.25], rtol=1e-15)
 
 
@@ -38,22 +60,36 @@ def test_softplus_is_stable_at_large_magnitudes():
         assert rn.softplus(800.0) == 800.0
         assert rn.softplus(-800.0) == 0.0
         assert rn.softplus(-30.0) == pytest.approx(np.exp(-30.0), rel=1e-14)
-        np.testing.assert_array_equal(rn.softplus_derivative([-800.0, 800.0]), [0.0, 1.0])
-        np.testing.assert_array_equal(rn.softplus_second_derivative([-800.0, 800.0]), [0.0, 0.0])
-        assert rn.softplus_second_derivative(-30.0) == pytest.approx(np.exp(-30.0), rel=1e-12)
+        np.testing.assert_array_equal(
+            rn.softplus_derivative([-800.0, 800.0]), [0.0, 1.0]
+        )
+        np.testing.assert_array_equal(
+            rn.softplus_second_derivative([-800.0, 800.0]), [0.0, 0.0]
+        )
+        assert rn.softplus_second_derivative(-30.0) == pytest.approx(
+            np.exp(-30.0), rel=1e-12
+        )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softplus_keeps_the_dtype(dtype):
     z = np.linspace(-5, 5, 11).astype(dtype)
-    for function in (rn.softplus, rn.softplus_derivative, rn.softplus_second_derivative):
+    for function in (
+        rn.softplus,
+        rn.softplus_derivative,
+        rn.softplus_second_derivative,
+    ):
         assert function(z).dtype == dtype
 
 
 def test_softplus_derivatives_by_finite_differences():
     z = np.linspace(-6, 6, 49)
     h = 1e-6
-    np.testing.assert_allclose((rn.softplus(z + h) - rn.softplus(z - h)) / (2 * h), rn.softplus_derivative(z), atol=1e-9)
+    np.testing.assert_allclose(
+        (rn.softplus(z + h) - rn.softplus(z - h)) / (2 * h),
+        rn.softplus_derivative(z),
+        atol=1e-9,
+    )
     np.testing.assert_allclose(
         (rn.softplus_derivative(z + h) - rn.softplus_derivative(z - h)) / (2 * h),
         rn.softplus_second_derivative(z),
@@ -71,6 +107,7 @@ def test_softplus_layer_in_forward_and_jacobian():
 
 
 # --- hessian and hvp ---------------------------------------------------------------
+
 
 def test_one_unit_hessian_by_hand():
     # NN(x) = softplus(w . x + b): H = s(1 - s) w w^T.
@@ -90,7 +127,9 @@ def test_hessian_is_symmetric_and_batch_equals_singles(shape):
     assert H.shape == (x.shape[0], layers[-1].n_out, x.shape[1], x.shape[1])
     np.testing.assert_array_equal(H, H.swapaxes(-1, -2))
     for s in range(x.shape[0]):
-        np.testing.assert_allclose(rn.hessian(x[s], layers), H[s], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(
+            rn.hessian(x[s], layers), H[s], rtol=1e-13, atol=1e-15
+        )
 
 
 @given(smooth_shapes())
@@ -99,7 +138,9 @@ def test_hvp_equals_hessian_times_v(shape):
     v = rng.normal(size=x.shape)
     expected = np.einsum("sjik,sk->sji", rn.hessian(x, layers), v)
     np.testing.assert_allclose(rn.hvp(x, layers, v), expected, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(rn.hvp(x[0], layers, v[0]), expected[0], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        rn.hvp(x[0], layers, v[0]), expected[0], rtol=1e-12, atol=1e-14
+    )
 
 
 @given(smooth_shapes(max_layers=3))
@@ -107,14 +148,23 @@ def test_hessian_is_the_derivative_of_the_jacobian(shape):
     _, layers, x = case(shape)
     if any(layer.activation == "relu" for layer in layers):
         # away from kinks: no ReLU pre-activation within 1e-3 of 0
-        if min(np.min(np.abs(z)) for z, l in zip(rn.preactivations(x, layers), layers) if l.activation == "relu") < 1e-3:
+        if (
+            min(
+                np.min(np.abs(z))
+                for z, l in zip(rn.preactivations(x, layers), layers)
+                if l.activation == "relu"
+            )
+            < 1e-3
+        ):
             return
     h = 1e-5
     H = rn.hessian(x, layers)
     for k in range(x.shape[1]):
         step = np.zeros(x.shape[1])
         step[k] = h
-        central = (rn.jacobian(x + step, layers) - rn.jacobian(x - step, layers)) / (2 * h)
+        central = (rn.jacobian(x + step, layers) - rn.jacobian(x - step, layers)) / (
+            2 * h
+        )
         np.testing.assert_allclose(central, H[..., k], rtol=1e-6, atol=1e-7)
 
 
@@ -127,17 +177,25 @@ def test_relu_networks_have_exactly_zero_hessian(seed):
     assert np.all(rn.hvp(x, layers, np.ones_like(x)) == 0)
 
 
-@pytest.mark.parametrize("function", [rn.hessian, lambda x, layers: rn.hvp(x, layers, np.ones_like(x))])
+@pytest.mark.parametrize(
+    "function", [rn.hessian, lambda x, layers: rn.hvp(x, layers, np.ones_like(x))]
+)
 def test_float32_is_preserved(function):
-    layers = [rn.Dense(np.ones((3, 2), np.float32), np.zeros(3, np.float32), "softplus")]
+    layers = [
+        rn.Dense(np.ones((3, 2), np.float32), np.zeros(3, np.float32), "softplus")
+    ]
     assert function(np.ones((2, 2), np.float32), layers).dtype == np.float32
 
 
 def test_hvp_refuses_a_direction_of_another_shape():
     layers = [rn.Dense(np.ones((3, 2)), np.zeros(3), "softplus")]
-    with pytest.raises(ValueError, match=r"v must have shape \(4, 2\), got shape \(4, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"v must have shape \(4, 2\), got shape \(4, 3\)"
+    ):
         rn.hvp(np.ones((4, 2)), layers, np.ones((4, 3)))
-    with pytest.raises(ValueError, match=r"v must have shape \(2,\), got shape \(1, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"v must have shape \(2,\), got shape \(1, 2\)"
+    ):
         rn.hvp(np.ones(2), layers, np.ones((1, 2)))
 
 
@@ -147,7 +205,10 @@ def test_unknown_activation_is_refused():
 
 
 def test_regions_refuse_softplus_networks():
-    layers = [rn.Dense(np.ones((2, 2)), np.zeros(2), "softplus"), rn.Dense(np.ones((1, 2)), np.zeros(1), "linear")]
+    layers = [
+        rn.Dense(np.ones((2, 2)), np.zeros(2), "softplus"),
+        rn.Dense(np.ones((1, 2)), np.zeros(1), "linear"),
+    ]
     with pytest.raises(ValueError, match="layers\\[0\\] has activation 'softplus'"):
         rn.breakpoints_on_segment(layers, [0.0, 0.0], [1.0, 1.0])
     with pytest.raises(ValueError, match="linear regions exist only"):

@@ -37,7 +37,9 @@ def tf_hessian(x, layers):
         with tf.GradientTape() as inner:
             inner.watch(x)
             y = tf_network(x, layers)
-        J = inner.batch_jacobian(y, x)  # (batch, n_out, n_in), recorded by the outer tape
+        J = inner.batch_jacobian(
+            y, x
+        )  # (batch, n_out, n_in), recorded by the outer tape
     # Anything done to J after the outer block would not be recorded: its
     # batch_jacobian would then be zeros, silently.
     return outer.batch_jacobian(J, x).numpy()
@@ -46,7 +48,9 @@ def tf_hessian(x, layers):
 def tf_hvp(x, layers, v):
     """(batch, n_out, n_in): forward-mode derivative along v of the tape's Jacobian."""
     x = tf.constant(x, tf.float64)
-    with tf.autodiff.ForwardAccumulator(primals=x, tangents=tf.constant(v, tf.float64)) as accumulator:
+    with tf.autodiff.ForwardAccumulator(
+        primals=x, tangents=tf.constant(v, tf.float64)
+    ) as accumulator:
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = tf_network(x, layers)
@@ -59,13 +63,22 @@ def softplus_shapes(draw):
     depth = draw(st.integers(1, 5))
     widths = draw(st.lists(st.integers(1, 6), min_size=depth + 1, max_size=depth + 1))
     last = draw(st.sampled_from(["linear", "softplus"]))
-    return widths, ["softplus"] * (depth - 1) + [last], draw(st.integers(1, 4)), draw(st.integers(0, 2**32 - 1))
+    return (
+        widths,
+        ["softplus"] * (depth - 1) + [last],
+        draw(st.integers(1, 4)),
+        draw(st.integers(0, 2**32 - 1)),
+    )
 
 
 def case(shape):
     widths, activations, batch, seed = shape
     rng = np.random.default_rng(seed)
-    return rng, random_network(rng, widths, activations), rng.normal(size=(batch, widths[0]))
+    return (
+        rng,
+        random_network(rng, widths, activations),
+        rng.normal(size=(batch, widths[0])),
+    )
 
 
 @settings(max_examples=15)
@@ -77,17 +90,34 @@ def test_forward_jacobian_jvp_vjp_of_softplus_networks_match_tensorflow(shape):
         tape.watch(x_tf)
         y = tf_network(x_tf, layers)
     np.testing.assert_allclose(rn.forward(x, layers), y.numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(rn.jacobian(x, layers), tape.batch_jacobian(y, x_tf).numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        rn.jacobian(x, layers),
+        tape.batch_jacobian(y, x_tf).numpy(),
+        rtol=1e-12,
+        atol=1e-14,
+    )
     for mode in ("forward", "reverse"):
-        np.testing.assert_allclose(rn.jacobian(x, layers, mode=mode), tape.batch_jacobian(y, x_tf).numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            rn.jacobian(x, layers, mode=mode),
+            tape.batch_jacobian(y, x_tf).numpy(),
+            rtol=1e-12,
+            atol=1e-14,
+        )
     u = rng.normal(size=y.shape)
     np.testing.assert_allclose(
-        rn.vjp(x, layers, u), tape.gradient(y, x_tf, output_gradients=tf.constant(u)).numpy(), rtol=1e-12, atol=1e-14
+        rn.vjp(x, layers, u),
+        tape.gradient(y, x_tf, output_gradients=tf.constant(u)).numpy(),
+        rtol=1e-12,
+        atol=1e-14,
     )
     v = rng.normal(size=x.shape)
-    with tf.autodiff.ForwardAccumulator(primals=x_tf, tangents=tf.constant(v)) as accumulator:
+    with tf.autodiff.ForwardAccumulator(
+        primals=x_tf, tangents=tf.constant(v)
+    ) as accumulator:
         y_fwd = tf_network(x_tf, layers)
-    np.testing.assert_allclose(rn.jvp(x, layers, v), accumulator.jvp(y_fwd).numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        rn.jvp(x, layers, v), accumulator.jvp(y_fwd).numpy(), rtol=1e-12, atol=1e-14
+    )
 
 
 @settings(max_examples=15)
@@ -96,7 +126,9 @@ def test_hessian_matches_nested_tapes(shape):
     _, layers, x = case(shape)
     H_tf = tf_hessian(x, layers)
     scale = max(np.max(np.abs(H_tf)), 1e-300)
-    np.testing.assert_allclose(rn.hessian(x, layers), H_tf, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(
+        rn.hessian(x, layers), H_tf, rtol=1e-9, atol=1e-12 * scale
+    )
 
 
 @settings(max_examples=15)
@@ -106,7 +138,9 @@ def test_hvp_matches_forward_over_reverse(shape):
     v = rng.normal(size=x.shape)
     expected = tf_hvp(x, layers, v)
     scale = max(np.max(np.abs(expected)), 1e-300)
-    np.testing.assert_allclose(rn.hvp(x, layers, v), expected, rtol=1e-9, atol=1e-12 * scale)
+    np.testing.assert_allclose(
+        rn.hvp(x, layers, v), expected, rtol=1e-9, atol=1e-12 * scale
+    )
 
 
 def test_relu_network_hessian_is_zero_in_tensorflow_too():
@@ -121,7 +155,9 @@ def test_keras_softplus_layers_are_read_and_differentiated_alike():
     model = keras.Sequential(
         [
             keras.Input((3,), dtype="float64"),
-            keras.layers.Dense(5, activation="softplus", name="smooth", dtype="float64"),
+            keras.layers.Dense(
+                5, activation="softplus", name="smooth", dtype="float64"
+            ),
             keras.layers.Dense(2, name="out", dtype="float64"),
         ],
         name="softplus_model",
@@ -133,4 +169,6 @@ def test_keras_softplus_layers_are_read_and_differentiated_alike():
         tape.watch(x)
         y = model(x)
     np.testing.assert_allclose(rn.forward(x.numpy(), layers), y.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(rn.jacobian(x.numpy(), layers), tape.batch_jacobian(y, x).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        rn.jacobian(x.numpy(), layers), tape.batch_jacobian(y, x).numpy(), rtol=1e-12
+    )

@@ -24,7 +24,10 @@ def tf_forward_and_jacobian(x, layers):
         tape.watch(x)
         a = x
         for layer in layers:
-            z = tf.matmul(a, tf.constant(layer.W, tf.float64), transpose_b=True) + layer.b
+            z = (
+                tf.matmul(a, tf.constant(layer.W, tf.float64), transpose_b=True)
+                + layer.b
+            )
             a = tf.nn.relu(z) if layer.activation == "relu" else z
     return a.numpy(), tape.batch_jacobian(a, x).numpy()
 
@@ -77,24 +80,35 @@ def test_single_unit_at_zero_each_convention():
         y_relu = tf.nn.relu(x)
         y_max = tf.maximum(x, tf.constant(0.0, tf.float64))
     layer = rn.Dense([[1.0]], [0.0])
-    assert float(tape.batch_jacobian(y_relu, x)[0, 0, 0]) == rn.jacobian([0.0], layer)[0, 0] == 0.0
-    assert float(tape.batch_jacobian(y_max, x)[0, 0, 0]) == rn.jacobian([0.0], layer, at_zero=1)[0, 0] == 1.0
+    assert (
+        float(tape.batch_jacobian(y_relu, x)[0, 0, 0])
+        == rn.jacobian([0.0], layer)[0, 0]
+        == 0.0
+    )
+    assert (
+        float(tape.batch_jacobian(y_max, x)[0, 0, 0])
+        == rn.jacobian([0.0], layer, at_zero=1)[0, 0]
+        == 1.0
+    )
 
 
 # --- Deep networks: Jacobian, JVP and VJP against TensorFlow ------------------
+
 
 @st.composite
 def deep_networks(draw):
     depth = draw(st.integers(1, 6))
     widths = draw(st.lists(st.integers(1, 64), min_size=depth + 1, max_size=depth + 1))
-    activations = draw(st.lists(st.sampled_from(["relu", "linear"]), min_size=depth, max_size=depth))
+    activations = draw(
+        st.lists(st.sampled_from(["relu", "linear"]), min_size=depth, max_size=depth)
+    )
     batch = draw(st.integers(1, 128))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     return widths, activations, batch, dtype, draw(st.integers(0, 2**32 - 1))
 
 
 def tf_products(x, layers, v, u):
-    """TensorFlow's batch Jacobian, JVP (ForwardAccumulator) and VJP (output_gradients)."""
+    """TensorFlow's batch Jacobian, JVP (ForwardAccumulator), VJP (output_gradients)."""
     x = tf.constant(x)
 
     def network(a):
@@ -108,7 +122,9 @@ def tf_products(x, layers, v, u):
         y = network(x)
     J = tape.batch_jacobian(y, x).numpy()
     vjp = tape.gradient(y, x, output_gradients=tf.constant(u)).numpy()
-    with tf.autodiff.ForwardAccumulator(primals=x, tangents=tf.constant(v)) as accumulator:
+    with tf.autodiff.ForwardAccumulator(
+        primals=x, tangents=tf.constant(v)
+    ) as accumulator:
         y = network(x)
     jvp = accumulator.jvp(y).numpy()
     return J, jvp, vjp
@@ -132,9 +148,20 @@ def test_deep_jacobian_jvp_vjp_match_tensorflow(network):
         tol, clear = dict(rtol=1e-10, atol=1e-10), np.ones(batch, bool)
     else:
         tol = dict(rtol=2e-4, atol=2e-4)
-        layers64 = [rn.Dense(l.W.astype(np.float64), l.b.astype(np.float64), l.activation) for l in layers]
+        layers64 = [
+            rn.Dense(l.W.astype(np.float64), l.b.astype(np.float64), l.activation)
+            for l in layers
+        ]
         zs = rn.preactivations(x.astype(np.float64), layers64)
-        clear = np.all([np.min(np.abs(z), axis=1) > 1e-4 for z, l in zip(zs, layers) if l.activation == "relu"] or [np.ones(batch, bool)], axis=0)
+        clear = np.all(
+            [
+                np.min(np.abs(z), axis=1) > 1e-4
+                for z, l in zip(zs, layers)
+                if l.activation == "relu"
+            ]
+            or [np.ones(batch, bool)],
+            axis=0,
+        )
         assume(clear.any())
     for mode in ("forward", "reverse", "auto"):
         J = rn.jacobian(x, layers, mode=mode)

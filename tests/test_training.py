@@ -1,4 +1,6 @@
-"""relunet.training: the twin network's derivative is relunet's Jacobian; determinism; folding."""
+"""relunet.training: the twin network's derivative is relunet's Jacobian; determinism;
+folding.
+"""
 
 import numpy as np
 import pytest
@@ -16,14 +18,18 @@ pytestmark = pytest.mark.oracle
 def data():
     rng = np.random.default_rng(0)
     spots = rng.uniform(60, 140, size=(512, 2))
-    payoff, gradient = mc.simulate_bachelier_basket(spots, np.array([0.6, 0.4]), 100.0, 25.0 * np.eye(2), 1.0, seed=1)
+    payoff, gradient = mc.simulate_bachelier_basket(
+        spots, np.array([0.6, 0.4]), 100.0, 25.0 * np.eye(2), 1.0, seed=1
+    )
     return spots, payoff, gradient
 
 
 @pytest.fixture(scope="module")
 def twin(data):
     spots, payoff, gradient = data
-    return train_twin(spots, payoff, gradient, hidden=(8, 8), steps=150, batch_size=128, seed=3)
+    return train_twin(
+        spots, payoff, gradient, hidden=(8, 8), steps=150, batch_size=128, seed=3
+    )
 
 
 def test_relunet_jacobian_is_exactly_the_derivative_the_training_step_uses(twin, data):
@@ -35,10 +41,15 @@ def test_relunet_jacobian_is_exactly_the_derivative_the_training_step_uses(twin,
 
 def test_folded_layers_predict_in_original_units(twin, data):
     x = data[0][:64]
-    y_model = twin.model(tf.constant(twin.normalise(x))).numpy()[:, 0] * twin.y_std + twin.y_mean
+    y_model = (
+        twin.model(tf.constant(twin.normalise(x))).numpy()[:, 0] * twin.y_std
+        + twin.y_mean
+    )
     np.testing.assert_allclose(twin.predict(x), y_model, rtol=1e-12, atol=1e-12)
     _, g_n = input_gradient(twin.model, tf.constant(twin.normalise(x)))
-    np.testing.assert_allclose(twin.gradient(x), g_n.numpy() * twin.y_std / twin.x_std, rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(
+        twin.gradient(x), g_n.numpy() * twin.y_std / twin.x_std, rtol=1e-11, atol=1e-14
+    )
 
 
 def test_same_seed_same_network(data):
@@ -56,7 +67,10 @@ def test_training_lowers_the_loss(twin):
 
 
 def test_fold_normalisation_by_hand():
-    layers = [rn.Dense([[2.0, -1.0]], [0.5], "softplus"), rn.Dense([[3.0]], [1.0], "linear")]
+    layers = [
+        rn.Dense([[2.0, -1.0]], [0.5], "softplus"),
+        rn.Dense([[3.0]], [1.0], "linear"),
+    ]
     x_mean, x_std, y_mean, y_std = np.array([1.0, 2.0]), np.array([2.0, 4.0]), 10.0, 5.0
     folded = fold_normalisation(layers, x_mean, x_std, y_mean, y_std)
     x = np.array([[3.0, -1.0], [0.0, 0.5]])
@@ -75,6 +89,12 @@ def test_fold_normalisation_by_hand():
     ],
 )
 def test_bad_input_is_named(kwargs, message):
-    arguments = {"x": np.arange(8.0).reshape(4, 2), "y": np.arange(4.0), "dydx": None} | kwargs
+    arguments = {
+        "x": np.arange(8.0).reshape(4, 2),
+        "y": np.arange(4.0),
+        "dydx": None,
+    } | kwargs
     with pytest.raises(ValueError, match=message):
-        train_twin(arguments.pop("x"), arguments.pop("y"), arguments.pop("dydx"), **arguments)
+        train_twin(
+            arguments.pop("x"), arguments.pop("y"), arguments.pop("dydx"), **arguments
+        )

@@ -6,6 +6,13 @@ function follows the book's conventions (see the notation page): weights
 shape + input shape, and ReLU'(0) = 0 unless ``at_zero`` says otherwise.
 """
 
+from relunet.accumulation import (
+    MODES,
+    best_bracketing,
+    choose_mode,
+    jacobian,
+    jacobian_cost,
+)
 from relunet.activations import (
     relu,
     relu_derivative,
@@ -15,12 +22,10 @@ from relunet.activations import (
 )
 from relunet.finite_differences import default_step, finite_difference_jacobian
 from relunet.init import he_normal
-from relunet.accumulation import MODES, best_bracketing, choose_mode, jacobian, jacobian_cost
 from relunet.layers import ACTIVATIONS, Dense
 from relunet.network import activation_pattern, forward, preactivations
 from relunet.products import jvp, vjp
 from relunet.recorded import recorded_benchmark
-from relunet.second_order import hessian, hvp
 from relunet.regions import (
     breakpoints_on_segment,
     grid_regions,
@@ -31,6 +36,7 @@ from relunet.regions import (
     sawtooth_layers,
     serra_upper_bound,
 )
+from relunet.second_order import hessian, hvp
 
 __all__ = [
     "ACTIVATIONS",

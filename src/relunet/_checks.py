@@ -60,7 +60,9 @@ def as_float_array(value, name: str) -> np.ndarray:
     return array
 
 
-def check_ndim(array: np.ndarray, name: str, allowed: tuple[int, ...], meaning: str) -> None:
+def check_ndim(
+    array: np.ndarray, name: str, allowed: tuple[int, ...], meaning: str
+) -> None:
     """Raise ``ValueError`` unless ``array.ndim`` is one of ``allowed``."""
     if array.ndim not in allowed:
         raise ValueError(
@@ -74,7 +76,11 @@ def as_at_zero(at_zero) -> float:
 
     A Python or NumPy scalar, or a 0-d array of integer or floating dtype.
     """
-    if isinstance(at_zero, np.ndarray) and at_zero.ndim == 0 and at_zero.dtype.kind in "iuf":
+    if (
+        isinstance(at_zero, np.ndarray)
+        and at_zero.ndim == 0
+        and at_zero.dtype.kind in "iuf"
+    ):
         at_zero = at_zero.item()
     if isinstance(at_zero, (bool, np.bool_)) or not isinstance(at_zero, numbers.Real):
         raise TypeError(

@@ -50,7 +50,9 @@ class Workspace:
         self._wanted = max(self._wanted, self._offset)
         self.high_water = max(self.high_water, self._offset)
         if self._offset > self._buffer.nbytes:
-            return np.empty(shape, dtype)  # first use, or a larger block: grows at reset
+            return np.empty(
+                shape, dtype
+            )  # first use, or a larger block: grows at reset
         return self._buffer[start : start + nbytes].view(dtype).reshape(shape)
 
     @property

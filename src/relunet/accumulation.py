@@ -1,4 +1,6 @@
-"""The input Jacobian of a network, accumulated forward or in reverse (chapters 2, 4, 6).
+"""The input Jacobian of a network, accumulated forward or in reverse.
+
+Chapters 2, 4 and 6.
 
 For a network of L layers (notation page) the chain rule gives
 
@@ -60,8 +62,12 @@ def jacobian_cost(layers: Dense | Sequence[Dense], mode: str) -> int:
     if mode == "optimal":
         return best_bracketing(chain)[0]
     if mode == "forward":
-        return widths[1] * n_in + sum(widths[l] * widths[l - 1] * n_in for l in range(2, L + 1))
-    return n_out * widths[L - 1] + sum(n_out * widths[l] * widths[l - 1] for l in range(1, L))
+        return widths[1] * n_in + sum(
+            widths[l] * widths[l - 1] * n_in for l in range(2, L + 1)
+        )
+    return n_out * widths[L - 1] + sum(
+        n_out * widths[l] * widths[l - 1] for l in range(1, L)
+    )
 
 
 def best_bracketing(layers: Dense | Sequence[Dense]) -> tuple[int, str]:
@@ -93,7 +99,8 @@ def best_bracketing(layers: Dense | Sequence[Dense]) -> tuple[int, str]:
     chain = as_layers(layers)
     widths = [chain[0].n_in] + [layer.n_out for layer in chain]
     L = len(chain)
-    # best[i][j]: cheapest product F_j ... F_i (1 <= i <= j <= L), an n_j x n_{i-1} matrix.
+    # best[i][j]: cheapest product F_j ... F_i (1 <= i <= j <= L), an n_j x n_{i-1}
+    # matrix.
     best: dict[tuple[int, int], tuple[int, str]] = {}
     for l in range(1, L + 1):
         best[l, l] = (0 if L > 1 else widths[l] * widths[l - 1], f"F{l}")
@@ -195,7 +202,9 @@ def jacobian(
 BLOCK_BYTES = 2**21
 
 
-def block_size(layers: Dense | Sequence[Dense], mode: str, batch: int, dtype=np.float64) -> int:
+def block_size(
+    layers: Dense | Sequence[Dense], mode: str, batch: int, dtype=np.float64
+) -> int:
     """How many samples :func:`jacobian` processes at once.
 
     The partial products of a block (two at a time: a factor and the
@@ -209,7 +218,11 @@ def block_size(layers: Dense | Sequence[Dense], mode: str, batch: int, dtype=np.
     chain = as_layers(layers)
     widths = [chain[0].n_in] + [layer.n_out for layer in chain]
     n_in, n_out, inner = widths[0], widths[-1], max(widths[:-1])
-    partial = 0 if len(chain) == 1 else 2 * (inner * n_in if mode == "forward" else n_out * inner)
+    partial = (
+        0
+        if len(chain) == 1
+        else 2 * (inner * n_in if mode == "forward" else n_out * inner)
+    )
     per_sample = (partial + 2 * sum(widths[1:])) * np.dtype(dtype).itemsize
     largest = max(1, min(batch, BLOCK_BYTES // max(per_sample, 1)))
     blocks = -(-batch // largest) if batch else 1
@@ -224,14 +237,22 @@ def _forward_accumulation(Ws, zs, kinds, at_zero, out, workspace) -> None:
     block, n_in = zs[0].shape[0], Ws[0].shape[1]
     P = workspace.empty((Ws[0].shape[0], block, n_in), out.dtype)
     P[...] = Ws[0][:, np.newaxis, :]
-    scale_by_slope(P, zs[0].T[:, :, np.newaxis], kinds[0], at_zero, workspace, signed_zero_ok=True)
+    scale_by_slope(
+        P, zs[0].T[:, :, np.newaxis], kinds[0], at_zero, workspace, signed_zero_ok=True
+    )
     last = len(Ws) - 2
     for k, (W, z, kind) in enumerate(zip(Ws[1:], zs[1:], kinds[1:])):
         product = workspace.empty((W.shape[0], block, n_in), out.dtype)
-        np.matmul(W, P.reshape(W.shape[1], block * n_in), out=product.reshape(W.shape[0], block * n_in))
+        np.matmul(
+            W,
+            P.reshape(W.shape[1], block * n_in),
+            out=product.reshape(W.shape[0], block * n_in),
+        )
         P = product
         # the last mask gives the output: there, +0.0 exactly
-        scale_by_slope(P, z.T[:, :, np.newaxis], kind, at_zero, workspace, signed_zero_ok=k < last)
+        scale_by_slope(
+            P, z.T[:, :, np.newaxis], kind, at_zero, workspace, signed_zero_ok=k < last
+        )
     np.copyto(out, P.transpose(1, 0, 2))
 
 
@@ -243,28 +264,58 @@ def _reverse_accumulation(Ws, zs, kinds, at_zero, out, workspace) -> None:
     block, n_out, L = zs[0].shape[0], Ws[-1].shape[0], len(Ws)
     R = workspace.empty((block,) + Ws[-1].shape, out.dtype)
     _masked_copy(Ws[-1], zs[-1], kinds[-1], at_zero, R, workspace)
-    scale_by_slope(R, zs[-2][:, np.newaxis, :], kinds[-2], at_zero, workspace, signed_zero_ok=True)
+    scale_by_slope(
+        R, zs[-2][:, np.newaxis, :], kinds[-2], at_zero, workspace, signed_zero_ok=True
+    )
     for k in range(L - 2, -1, -1):
         W = Ws[k]
-        product = out if k == 0 else workspace.empty((block, n_out, W.shape[1]), out.dtype)
-        np.matmul(R.reshape(block * n_out, W.shape[0]), W, out=product.reshape(block * n_out, W.shape[1]))
+        product = (
+            out if k == 0 else workspace.empty((block, n_out, W.shape[1]), out.dtype)
+        )
+        np.matmul(
+            R.reshape(block * n_out, W.shape[0]),
+            W,
+            out=product.reshape(block * n_out, W.shape[1]),
+        )
         R = product
         if k >= 1:
-            scale_by_slope(R, zs[k - 1][:, np.newaxis, :], kinds[k - 1], at_zero, workspace, signed_zero_ok=True)
+            scale_by_slope(
+                R,
+                zs[k - 1][:, np.newaxis, :],
+                kinds[k - 1],
+                at_zero,
+                workspace,
+                signed_zero_ok=True,
+            )
 
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
-def scale_by_slope(array, z, activation: str, at_zero: float, workspace=None, signed_zero_ok: bool = False) -> None:
-    """Multiply ``array`` in place by ``f'(z)``: the ReLU mask, the sigmoid, or nothing."""
+def scale_by_slope(
+    array,
+    z,
+    activation: str,
+    at_zero: float,
+    workspace=None,
+    signed_zero_ok: bool = False,
+) -> None:
+    """Multiply ``array`` in place by ``f'(z)``: the ReLU mask, the sigmoid or 1."""
     if activation == "relu":
         zero_inactive(array, z, at_zero, workspace, signed_zero_ok)
     elif activation == "softplus":
-        np.multiply(array, sigmoid_unchecked(z).astype(array.dtype, copy=False), out=array)
+        np.multiply(
+            array, sigmoid_unchecked(z).astype(array.dtype, copy=False), out=array
+        )
 
 
-def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=None, signed_zero_ok: bool = False) -> None:
+def zero_inactive(
+    array: np.ndarray,
+    z: np.ndarray,
+    at_zero: float,
+    workspace=None,
+    signed_zero_ok: bool = False,
+) -> None:
     """Multiply ``array`` in place by ReLU'(z), ``z`` broadcastable to it.
 
     For the slopes 0 and 1 (``at_zero`` 0 or 1) the entries of inactive
@@ -284,23 +335,35 @@ def zero_inactive(array: np.ndarray, z: np.ndarray, at_zero: float, workspace=No
         bits = _keep_bits(z, at_zero, unsigned, workspace)
         np.bitwise_and(array.view(unsigned), bits, out=array.view(unsigned))
     else:
-        np.multiply(array, relu_slope(z, at_zero).astype(array.dtype, copy=False), out=array)
+        np.multiply(
+            array, relu_slope(z, at_zero).astype(array.dtype, copy=False), out=array
+        )
 
 
-def _masked_copy(W: np.ndarray, z, activation: str, at_zero: float, out: np.ndarray, workspace=None) -> None:
+def _masked_copy(
+    W: np.ndarray, z, activation: str, at_zero: float, out: np.ndarray, workspace=None
+) -> None:
     """``out[s] = diag(f'(z_s)) W`` for every sample: one pass over ``out``."""
     if activation == "linear":
         out[...] = W
         return
     if activation == "softplus":
-        np.multiply(W, sigmoid_unchecked(z).astype(out.dtype, copy=False)[:, :, np.newaxis], out=out)
+        np.multiply(
+            W,
+            sigmoid_unchecked(z).astype(out.dtype, copy=False)[:, :, np.newaxis],
+            out=out,
+        )
         return
     unsigned = _UNSIGNED.get(out.dtype.itemsize)
     if at_zero in (0.0, 1.0) and unsigned is not None:
         bits = _keep_bits(z, at_zero, unsigned, workspace)[:, :, np.newaxis]
         np.bitwise_and(W.view(unsigned), bits, out=out.view(unsigned))
     else:
-        np.multiply(W, relu_slope(z, at_zero).astype(out.dtype, copy=False)[:, :, np.newaxis], out=out)
+        np.multiply(
+            W,
+            relu_slope(z, at_zero).astype(out.dtype, copy=False)[:, :, np.newaxis],
+            out=out,
+        )
 
 
 def _keep_bits(z: np.ndarray, at_zero: float, unsigned, workspace=None) -> np.ndarray:
@@ -315,6 +378,8 @@ def _keep_bits(z: np.ndarray, at_zero: float, unsigned, workspace=None) -> np.nd
 
 def _check_mode(mode, allowed) -> None:
     if not isinstance(mode, str):
-        raise TypeError(f"mode must be one of {allowed}, got {type(mode).__name__} {mode!r}")
+        raise TypeError(
+            f"mode must be one of {allowed}, got {type(mode).__name__} {mode!r}"
+        )
     if mode not in allowed:
         raise ValueError(f"mode must be one of {allowed}, got {mode!r}")

@@ -158,7 +158,9 @@ def sigmoid_unchecked(z: np.ndarray) -> np.ndarray:
         return np.exp(-np.logaddexp(z.dtype.type(0), -z))
 
 
-def activate(z: np.ndarray, activation: str, out: np.ndarray | None = None) -> np.ndarray:
+def activate(
+    z: np.ndarray, activation: str, out: np.ndarray | None = None
+) -> np.ndarray:
     """``f(z)`` for one of :data:`relunet.ACTIVATIONS`."""
     if activation == "relu":
         return np.maximum(z, 0, out=out)
@@ -178,7 +180,9 @@ def slope_unchecked(z: np.ndarray, activation: str, at_zero: float) -> np.ndarra
 
 
 def curvature_unchecked(z: np.ndarray, activation: str) -> np.ndarray:
-    """``f''(z)``: ``s (1 - s)`` for softplus; 0 for ReLU (away from its kink) and linear."""
+    """``f''(z)``: ``s (1 - s)`` for softplus; 0 for ReLU (away from its kink) and
+    linear.
+    """
     if activation == "softplus":
         zero = z.dtype.type(0)
         with np.errstate(under="ignore"):

@@ -53,7 +53,10 @@ def finite_difference_jacobian(
 
     Notes
     -----
-    .. math:: J_{ji} \\approx \\frac{f_j(x + \\varepsilon e_i) - f_j(x - \\varepsilon e_i)}{2 \\varepsilon}
+    .. math::
+
+       J_{ji} \\approx
+       \\frac{f_j(x + \\varepsilon e_i) - f_j(x - \\varepsilon e_i)}{2 \\varepsilon}
 
     The error is of order ``eps**2`` where ``f`` is smooth. At a ReLU kink
     (a pre-activation exactly 0) the quotient is the mean of the slopes on
@@ -66,7 +69,9 @@ def finite_difference_jacobian(
     if eps is None:
         eps = default_step(x.dtype)
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real):
-        raise TypeError(f"eps must be a positive real number, got {type(eps).__name__} {eps!r}")
+        raise TypeError(
+            f"eps must be a positive real number, got {type(eps).__name__} {eps!r}"
+        )
     if not (np.isfinite(eps) and eps > 0):
         raise ValueError(f"eps must be a positive finite number, got {eps!r}")
     if not callable(f):
@@ -84,10 +89,14 @@ def finite_difference_jacobian(
     return np.stack(columns, axis=-1)
 
 
-def _evaluate(f, x: np.ndarray, expected_ndim: int, x_shape: tuple[int, ...]) -> np.ndarray:
+def _evaluate(
+    f, x: np.ndarray, expected_ndim: int, x_shape: tuple[int, ...]
+) -> np.ndarray:
     """Call ``f`` and check that its output has the layout the caller expects."""
     y = as_float_array(f(x), "f(x)")
-    meaning = "(n_out,)" if expected_ndim == 1 else f"(batch, n_out) = ({x_shape[0]}, n_out)"
+    meaning = (
+        "(n_out,)" if expected_ndim == 1 else f"(batch, n_out) = ({x_shape[0]}, n_out)"
+    )
     if y.ndim != expected_ndim or (expected_ndim == 2 and y.shape[0] != x_shape[0]):
         raise ValueError(
             f"f must map x of shape {x_shape} to an output of shape {meaning}, "

@@ -41,7 +41,9 @@ def he_normal(
     """
     widths = list(widths)
     if len(widths) < 2 or not all(
-        isinstance(n, (int, np.integer)) and not isinstance(n, (bool, np.bool_)) and n >= 1
+        isinstance(n, (int, np.integer))
+        and not isinstance(n, (bool, np.bool_))
+        and n >= 1
         for n in widths
     ):
         raise ValueError(
@@ -49,9 +51,20 @@ def he_normal(
         )
     widths = [int(n) for n in widths]
     if not np.issubdtype(np.dtype(dtype), np.floating):
-        raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {np.dtype(dtype)}")
-    if not (np.isfinite(weight_gain) and weight_gain > 0 and np.isfinite(bias_std) and bias_std >= 0):
-        raise ValueError(f"weight_gain must be > 0 and bias_std >= 0, got {weight_gain!r} and {bias_std!r}")
+        raise TypeError(
+            "dtype must be a floating dtype (float32 or float64), got "
+            f"{np.dtype(dtype)}"
+        )
+    if not (
+        np.isfinite(weight_gain)
+        and weight_gain > 0
+        and np.isfinite(bias_std)
+        and bias_std >= 0
+    ):
+        raise ValueError(
+            f"weight_gain must be > 0 and bias_std >= 0, got {weight_gain!r} and "
+            f"{bias_std!r}"
+        )
     rng = np.random.default_rng(seed)
     layers = []
     for k, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):

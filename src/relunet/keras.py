@@ -78,13 +78,21 @@ def layers_from_keras(model, dtype=None) -> list[Dense]:
             activation = activation.get("config", activation.get("class_name"))
         if activation not in ACTIVATIONS:
             raise ValueError(
-                f"layer {layer.name!r} has activation {activation!r}; expected one of {ACTIVATIONS}"
+                f"layer {layer.name!r} has activation {activation!r}; expected one of "
+                f"{ACTIVATIONS}"
             )
         _check_chained(layer, previous, model)
         kernel = np.asarray(layer.kernel.numpy())
         if kernel.ndim != 2:
-            raise ValueError(f"layer {layer.name!r} has a kernel of shape {kernel.shape}, expected 2-D")
-        bias = np.asarray(layer.bias.numpy()) if layer.use_bias else np.zeros(kernel.shape[1], kernel.dtype)
+            raise ValueError(
+                f"layer {layer.name!r} has a kernel of shape {kernel.shape}, expected "
+                "2-D"
+            )
+        bias = (
+            np.asarray(layer.bias.numpy())
+            if layer.use_bias
+            else np.zeros(kernel.shape[1], kernel.dtype)
+        )
         if dtype is not None:
             kernel, bias = kernel.astype(dtype), bias.astype(dtype)
         layers.append(Dense(kernel.T, bias, activation))
@@ -103,7 +111,9 @@ def _check_chained(layer, previous, model) -> None:
     """Raise unless ``layer`` takes ``previous``'s output (or the model input)."""
     calls = len(getattr(layer, "_inbound_nodes", ()))
     if calls != 1:
-        raise ValueError(f"layer {layer.name!r} is applied {calls} times; expected exactly once")
+        raise ValueError(
+            f"layer {layer.name!r} is applied {calls} times; expected exactly once"
+        )
     source = layer.input
     expected = model.inputs[0] if previous is None else previous.output
     if source is not expected:

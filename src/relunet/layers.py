@@ -70,7 +70,9 @@ class Dense:
                 f"shape {W.shape}, got shape {b.shape}"
             )
         if W.shape[0] == 0 or W.shape[1] == 0:
-            raise ValueError(f"W must have at least one row and one column, got shape {W.shape}")
+            raise ValueError(
+                f"W must have at least one row and one column, got shape {W.shape}"
+            )
         dtype = np.result_type(W, b)
         W = np.array(W, dtype=dtype, copy=True)
         b = np.array(b, dtype=dtype, copy=True)
@@ -122,10 +124,14 @@ def as_layers(layers: Dense | ArrayLike) -> tuple[Dense, ...]:
             f"{type(layers).__name__}"
         )
     if len(layers) == 0:
-        raise ValueError("layers must hold at least one Dense layer, got an empty sequence")
+        raise ValueError(
+            "layers must hold at least one Dense layer, got an empty sequence"
+        )
     for k, layer in enumerate(layers):
         if not isinstance(layer, Dense):
-            raise TypeError(f"layers[{k}] must be a Dense layer, got {type(layer).__name__}")
+            raise TypeError(
+                f"layers[{k}] must be a Dense layer, got {type(layer).__name__}"
+            )
     for k in range(1, len(layers)):
         if layers[k].n_in != layers[k - 1].n_out:
             hint = ""
@@ -136,6 +142,7 @@ def as_layers(layers: Dense | ArrayLike) -> tuple[Dense, ...]:
                 )
             raise ValueError(
                 f"layers[{k}] must take n_in = {layers[k - 1].n_out} inputs "
-                f"(the n_out of layers[{k - 1}]), got W of shape {layers[k].W.shape}{hint}"
+                f"(the n_out of layers[{k - 1}]), got W of shape "
+                f"{layers[k].W.shape}{hint}"
             )
     return tuple(layers)

@@ -52,7 +52,7 @@ _erfc = np.vectorize(math.erfc, otypes=[float])
 
 
 def normal_cdf(x: ArrayLike) -> np.ndarray:
-    """The standard normal distribution function, ``Phi(x) = erfc(-x / sqrt(2)) / 2``."""
+    """The standard normal distribution function, ``erfc(-x / sqrt(2)) / 2``."""
     return 0.5 * _erfc(-np.asarray(x, dtype=float) / math.sqrt(2.0))
 
 
@@ -62,7 +62,9 @@ def normal_pdf(x: ArrayLike) -> np.ndarray:
     return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
-def black_scholes(spot: ArrayLike, strike: float, vol: float, maturity: float) -> CallValue:
+def black_scholes(
+    spot: ArrayLike, strike: float, vol: float, maturity: float
+) -> CallValue:
     """Closed-form Black-Scholes call: price, delta and gamma, zero rate.
 
     Parameters
@@ -81,7 +83,11 @@ def black_scholes(spot: ArrayLike, strike: float, vol: float, maturity: float) -
         ``d_2 = d_1 - vol sqrt(T)``.
     """
     S = _positive_array(spot, "spot")
-    K, vol, T = _positive(strike, "strike"), _positive(vol, "vol"), _positive(maturity, "maturity")
+    K, vol, T = (
+        _positive(strike, "strike"),
+        _positive(vol, "vol"),
+        _positive(maturity, "maturity"),
+    )
     sd = vol * math.sqrt(T)
     d1 = (np.log(S / K) + 0.5 * sd * sd) / sd
     d2 = d1 - sd
@@ -117,7 +123,11 @@ def simulate_black_scholes(
     """
     S0 = _positive_array(spots, "spots")
     check_ndim(S0, "spots", (1,), "(n,)")
-    K, vol, T = _positive(strike, "strike"), _positive(vol, "vol"), _positive(maturity, "maturity")
+    K, vol, T = (
+        _positive(strike, "strike"),
+        _positive(vol, "vol"),
+        _positive(maturity, "maturity"),
+    )
     Z = _generator(seed).standard_normal(S0.shape[0])
     ST = S0 * np.exp(-0.5 * vol * vol * T + vol * math.sqrt(T) * Z)
     in_the_money = ST > K
@@ -156,11 +166,19 @@ def bachelier_basket(
     if s == 0:
         raise ValueError("the basket has zero variance: w^T cov w must be positive")
     u = (S @ w - K) / s
-    return CallValue(price=(S @ w - K) * normal_cdf(u) + s * normal_pdf(u), delta=normal_cdf(u)[..., None] * w)
+    return CallValue(
+        price=(S @ w - K) * normal_cdf(u) + s * normal_pdf(u),
+        delta=normal_cdf(u)[..., None] * w,
+    )
 
 
 def simulate_bachelier_basket(
-    spots: ArrayLike, weights: ArrayLike, strike: float, cov: ArrayLike, maturity: float, seed
+    spots: ArrayLike,
+    weights: ArrayLike,
+    strike: float,
+    cov: ArrayLike,
+    maturity: float,
+    seed,
 ) -> tuple[np.ndarray, np.ndarray]:
     """One correlated Bachelier path per row of ``spots``: payoff and pathwise gradient.
 
@@ -194,17 +212,25 @@ def simulate_bachelier_basket(
 
 # --- Input checks -----------------------------------------------------------------
 
+
 def _generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int or a numpy.random.Generator, got {type(seed).__name__}")
+        raise TypeError(
+            "seed must be an int or a numpy.random.Generator, got "
+            f"{type(seed).__name__}"
+        )
     return np.random.default_rng(int(seed))
 
 
 def _finite(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__} {value!r}"
+        )
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value!r}")
@@ -221,7 +247,9 @@ def _positive(value, name: str) -> float:
 def _positive_array(value, name: str) -> np.ndarray:
     array = as_float_array(value, name).astype(np.float64)
     if np.any(array <= 0):
-        raise ValueError(f"{name} must be positive, got {int(np.sum(array <= 0))} value(s) <= 0")
+        raise ValueError(
+            f"{name} must be positive, got {int(np.sum(array <= 0))} value(s) <= 0"
+        )
     return array
 
 
@@ -230,15 +258,29 @@ def _basket_inputs(spots, weights, cov, allow_single: bool):
     check_ndim(w, "weights", (1,), "(d,)")
     d = w.shape[0]
     S = as_float_array(spots, "spots").astype(np.float64)
-    check_ndim(S, "spots", (1, 2) if allow_single else (2,), f"(n, {d})" if not allow_single else f"({d},) or (n, {d})")
+    check_ndim(
+        S,
+        "spots",
+        (1, 2) if allow_single else (2,),
+        f"(n, {d})" if not allow_single else f"({d},) or (n, {d})",
+    )
     if S.shape[-1] != d:
-        raise ValueError(f"spots must have {d} columns to match weights of shape ({d},), got shape {S.shape}")
+        raise ValueError(
+            f"spots must have {d} columns to match weights of shape ({d},), got shape "
+            f"{S.shape}"
+        )
     C = as_float_array(cov, "cov").astype(np.float64)
     if C.shape != (d, d):
-        raise ValueError(f"cov must have shape ({d}, {d}) to match weights, got shape {C.shape}")
-    if not np.allclose(C, C.T, rtol=1e-12, atol=1e-12 * max(1.0, float(np.max(np.abs(C))))):
+        raise ValueError(
+            f"cov must have shape ({d}, {d}) to match weights, got shape {C.shape}"
+        )
+    if not np.allclose(
+        C, C.T, rtol=1e-12, atol=1e-12 * max(1.0, float(np.max(np.abs(C))))
+    ):
         raise ValueError("cov must be symmetric")
     smallest = float(np.linalg.eigvalsh(C)[0])
     if smallest < -1e-10 * max(1.0, float(np.max(np.abs(C)))):
-        raise ValueError(f"cov must be positive semi-definite, got an eigenvalue {smallest:.3g}")
+        raise ValueError(
+            f"cov must be positive semi-definite, got an eigenvalue {smallest:.3g}"
+        )
     return S, w, C

@@ -51,10 +51,15 @@ def prepare(x: ArrayLike, layers) -> tuple[np.ndarray, tuple[Dense, ...], np.dty
 
 def weights(chain: Sequence[Dense], dtype) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(W, b)`` of every layer in ``dtype`` (no copy when it already is)."""
-    return [(layer.W.astype(dtype, copy=False), layer.b.astype(dtype, copy=False)) for layer in chain]
+    return [
+        (layer.W.astype(dtype, copy=False), layer.b.astype(dtype, copy=False))
+        for layer in chain
+    ]
 
 
-def trace(x2: np.ndarray, chain: Sequence[Dense], dtype, workspace=None) -> list[np.ndarray]:
+def trace(
+    x2: np.ndarray, chain: Sequence[Dense], dtype, workspace=None
+) -> list[np.ndarray]:
     """Pre-activations ``Z_l`` of shape (batch, n_l) for validated 2-D input.
 
     With a ``workspace`` (see ``relunet._workspace``) the arrays are views of
@@ -149,7 +154,8 @@ def activation_pattern(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndar
     ndarray of bool, shape (n_relu,) or (batch, n_relu)
         The units of every ReLU layer, first layer first, concatenated;
         ``n_relu`` is the total number of ReLU units (linear and softplus
-        layers have no pattern). A unit exactly at its kink (``z == 0``) counts as inactive,
+        layers have no pattern). A unit exactly at its kink (``z == 0``) counts as
+        inactive,
         as ReLU'(0) = 0 does.
 
     Notes
@@ -160,5 +166,7 @@ def activation_pattern(x: ArrayLike, layers: Dense | Sequence[Dense]) -> np.ndar
     x2, chain, dtype = prepare(x, layers)
     zs = trace(x2, chain, dtype)
     masks = [z > 0 for z, layer in zip(zs, chain) if layer.activation == "relu"]
-    pattern = np.concatenate(masks, axis=1) if masks else np.zeros((x2.shape[0], 0), bool)
+    pattern = (
+        np.concatenate(masks, axis=1) if masks else np.zeros((x2.shape[0], 0), bool)
+    )
     return pattern[0] if np.ndim(x) == 1 else pattern

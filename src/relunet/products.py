@@ -81,10 +81,14 @@ def vjp(
     """
     slope_at_zero = as_at_zero(at_zero)
     x2, chain, dtype = prepare(x, layers)
-    output_shape = (chain[-1].n_out,) if np.ndim(x) == 1 else (x2.shape[0], chain[-1].n_out)
+    output_shape = (
+        (chain[-1].n_out,) if np.ndim(x) == 1 else (x2.shape[0], chain[-1].n_out)
+    )
     g = _direction(u, "u", output_shape, dtype).copy()
     zs = trace(x2, chain, dtype)
-    for (W, _), z, layer in zip(reversed(weights(chain, dtype)), reversed(zs), reversed(chain)):
+    for (W, _), z, layer in zip(
+        reversed(weights(chain, dtype)), reversed(zs), reversed(chain)
+    ):
         scale_by_slope(g, z, layer.activation, slope_at_zero)
         g = g @ W
     return g[0] if np.ndim(x) == 1 else g
@@ -94,5 +98,7 @@ def _direction(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     """Validate a tangent or cotangent of exactly ``shape``; return it 2-D."""
     array = as_float_array(value, name)
     if array.shape != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got shape {array.shape}")
+        raise ValueError(
+            f"{name} must have shape {tuple(shape)}, got shape {array.shape}"
+        )
     return np.atleast_2d(array).astype(np.result_type(array, dtype), copy=False)

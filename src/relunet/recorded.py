@@ -12,12 +12,16 @@ from importlib import resources
 
 
 def recorded_benchmark() -> dict:
-    """The recorded benchmark: ``machine``, ``cases``, ``ratios``, ``targets``, ``rounds``.
+    """The recorded benchmark: machine, cases, ratios, targets and rounds.
 
     Returns
     -------
     dict
         The contents of ``relunet/_data/benchmark.json`` (see ``bench/README.md``).
     """
-    text = resources.files("relunet").joinpath("_data", "benchmark.json").read_text(encoding="utf-8")
+    text = (
+        resources.files("relunet")
+        .joinpath("_data", "benchmark.json")
+        .read_text(encoding="utf-8")
+    )
     return json.loads(text)

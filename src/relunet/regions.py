@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -78,8 +78,14 @@ def grid_regions(
     """
     chain = _piecewise_linear(layers)
     if chain[0].n_in != 2:
-        raise ValueError(f"grid_regions needs a network with n_in = 2, got n_in = {chain[0].n_in}")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
+        raise ValueError(
+            f"grid_regions needs a network with n_in = 2, got n_in = {chain[0].n_in}"
+        )
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, np.integer))
+        or resolution < 2
+    ):
         raise ValueError(f"resolution must be an integer >= 2, got {resolution!r}")
     xs = np.linspace(*_interval(xlim, "xlim"), resolution)
     ys = np.linspace(*_interval(ylim, "ylim"), resolution)
@@ -133,7 +139,9 @@ def breakpoints_on_segment(
     p1 = as_float_array(end, "end").astype(np.float64)
     for name, point in (("start", p0), ("end", p1)):
         if point.shape != (chain[0].n_in,):
-            raise ValueError(f"{name} must have shape ({chain[0].n_in},), got shape {point.shape}")
+            raise ValueError(
+                f"{name} must have shape ({chain[0].n_in},), got shape {point.shape}"
+            )
     direction = p1 - p0
     Ws = [W for W, _ in weights(chain, np.float64)]
     nudge = 1e-12
@@ -196,7 +204,10 @@ def hyperplane_region_count(W: ArrayLike, b: ArrayLike, tol: float = 1e-9) -> in
     b = as_float_array(b, "b")
     check_ndim(W, "W", (2,), "(n_units, n_in)")
     if b.shape != (W.shape[0],):
-        raise ValueError(f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got shape {b.shape}")
+        raise ValueError(
+            f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got "
+            f"shape {b.shape}"
+        )
     return _arrangement_regions(W.astype(np.float64), b.astype(np.float64), tol)
 
 
@@ -212,25 +223,32 @@ def _arrangement_regions(W: np.ndarray, b: np.ndarray, tol: float) -> int:
     regions = 1
     for k in range(len(W)):
         point = -b[k] * W[k]
-        basis = np.linalg.svd(W[k][None, :])[2][1:].T  # orthonormal basis of the hyperplane
+        basis = np.linalg.svd(W[k][None, :])[2][
+            1:
+        ].T  # orthonormal basis of the hyperplane
         regions += _arrangement_regions(W[:k] @ basis, W[:k] @ point + b[:k], tol)
     return regions
 
 
-def _deduplicate(W: np.ndarray, b: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+def _deduplicate(
+    W: np.ndarray, b: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Unit normals with a canonical sign; drop repeated hyperplanes."""
     first = np.argmax(np.abs(W) > tol, axis=1)
     sign = np.sign(W[np.arange(len(W)), first])
     W, b = W * sign[:, None], b * sign
     unique: list[int] = []
     for k in range(len(W)):
-        if not any(np.allclose(W[k], W[j], rtol=0.0, atol=tol) and abs(b[k] - b[j]) <= tol for j in unique):
+        if not any(
+            np.allclose(W[k], W[j], rtol=0.0, atol=tol) and abs(b[k] - b[j]) <= tol
+            for j in unique
+        ):
             unique.append(k)
     return W[unique], b[unique]
 
 
 def one_layer_region_count(n_in: int, n_units: int) -> int:
-    """Regions of one ReLU layer in general position: ``sum_{j=0}^{n_in} C(n_units, j)``.
+    """Regions of one ReLU layer in general position: ``sum_{j <= n_in} C(n_units, j)``.
 
     ``n_units`` hyperplanes in general position cut ``R^{n_in}`` into this
     many regions (Zaslavsky's theorem; Montúfar et al. 2014, Proposition 2).
@@ -256,7 +274,10 @@ def montufar_lower_bound(widths: Sequence[int]) -> int:
     widths = [_positive(n, "widths") for n in widths]
     n_0, hidden = widths[0], widths[1:]
     if not hidden or min(hidden) < n_0:
-        raise ValueError(f"widths must be (n_0, n_1, ..., n_L) with L >= 1 and every n_l >= n_0, got {widths}")
+        raise ValueError(
+            "widths must be (n_0, n_1, ..., n_L) with L >= 1 and every n_l >= n_0, "
+            f"got {widths}"
+        )
     folds = math.prod(n // n_0 for n in hidden[:-1]) ** n_0
     return folds * one_layer_region_count(n_0, hidden[-1])
 
@@ -279,9 +300,11 @@ def serra_upper_bound(widths: Sequence[int]) -> int:
     """
     widths = tuple(_positive(n, "widths") for n in widths)
     if len(widths) < 2:
-        raise ValueError(f"widths must be (n_0, n_1, ..., n_L) with L >= 1, got {list(widths)}")
+        raise ValueError(
+            f"widths must be (n_0, n_1, ..., n_L) with L >= 1, got {list(widths)}"
+        )
 
-    @lru_cache(maxsize=None)
+    @cache
     def remaining(l: int, budget: int) -> int:
         if l == len(widths):
             return 1
@@ -320,12 +343,15 @@ def sawtooth_layers(depth: int) -> list[Dense]:
 
 
 def _piecewise_linear(layers) -> tuple[Dense, ...]:
-    """The layers, if every one is ReLU or linear: regions need a piecewise-linear network."""
+    """The layers, if every one is ReLU or linear: regions need a piecewise-linear
+    network.
+    """
     chain = as_layers(layers)
     for k, layer in enumerate(chain):
         if layer.activation not in ("relu", "linear"):
             raise ValueError(
-                f"layers[{k}] has activation {layer.activation!r}; linear regions exist only "
+                f"layers[{k}] has activation {layer.activation!r}; linear regions "
+                "exist only "
                 "for networks of 'relu' and 'linear' layers"
             )
     return chain
@@ -334,7 +360,9 @@ def _piecewise_linear(layers) -> tuple[Dense, ...]:
 def _interval(limits, name: str) -> tuple[float, float]:
     low, high = (float(v) for v in limits)
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise ValueError(f"{name} must be (low, high) with low < high, got {tuple(limits)!r}")
+        raise ValueError(
+            f"{name} must be (low, high) with low < high, got {tuple(limits)!r}"
+        )
     return low, high
 
 

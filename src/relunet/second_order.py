@@ -27,7 +27,9 @@ from relunet.network import prepare, trace, weights
 from relunet.products import _direction
 
 
-def hessian(x: ArrayLike, layers: Dense | Sequence[Dense], at_zero: float = 0.0) -> np.ndarray:
+def hessian(
+    x: ArrayLike, layers: Dense | Sequence[Dense], at_zero: float = 0.0
+) -> np.ndarray:
     """Second derivatives of every output with respect to the input.
 
     Parameters
@@ -67,15 +69,21 @@ def hessian(x: ArrayLike, layers: Dense | Sequence[Dense], at_zero: float = 0.0)
     H = np.zeros((batch, n_in, n_in, n_in), dtype)
     for (W, _), z, layer in zip(weights(chain, dtype), zs, chain):
         G = np.matmul(W, J)  # (batch, n_l, n_0): W_l J_{l-1}
-        WH = np.matmul(W, H.reshape(batch, W.shape[1], n_in * n_in)).reshape(batch, W.shape[0], n_in, n_in)
-        slope = slope_unchecked(z, layer.activation, slope_at_zero).astype(dtype, copy=False)
+        WH = np.matmul(W, H.reshape(batch, W.shape[1], n_in * n_in)).reshape(
+            batch, W.shape[0], n_in, n_in
+        )
+        slope = slope_unchecked(z, layer.activation, slope_at_zero).astype(
+            dtype, copy=False
+        )
         curvature = curvature_unchecked(z, layer.activation).astype(dtype, copy=False)
         H = (
             curvature[:, :, None, None] * G[:, :, :, None] * G[:, :, None, :]
             + slope[:, :, None, None] * WH
         )
         J = slope[:, :, None] * G
-    H = 0.5 * (H + H.swapaxes(-1, -2))  # symmetric to the last bit, not only to rounding
+    H = 0.5 * (
+        H + H.swapaxes(-1, -2)
+    )  # symmetric to the last bit, not only to rounding
     return H[0] if np.ndim(x) == 1 else H
 
 
@@ -125,9 +133,13 @@ def hvp(
     for (W, _), z, layer in zip(weights(chain, dtype), zs, chain):
         G = np.matmul(W, J)
         z_dot = a_dot @ W.T
-        slope = slope_unchecked(z, layer.activation, slope_at_zero).astype(dtype, copy=False)
+        slope = slope_unchecked(z, layer.activation, slope_at_zero).astype(
+            dtype, copy=False
+        )
         curvature = curvature_unchecked(z, layer.activation).astype(dtype, copy=False)
-        J_dot = (curvature * z_dot)[:, :, None] * G + slope[:, :, None] * np.matmul(W, J_dot)
+        J_dot = (curvature * z_dot)[:, :, None] * G + slope[:, :, None] * np.matmul(
+            W, J_dot
+        )
         J = slope[:, :, None] * G
         a_dot = slope * z_dot
     return J_dot[0] if np.ndim(x) == 1 else J_dot

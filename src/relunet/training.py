@@ -66,7 +66,9 @@ class TwinNetwork:
         return forward(np.atleast_2d(as_float_array(x, "x")), self.layers)[:, 0]
 
     def gradient(self, x: ArrayLike) -> np.ndarray:
-        """Predicted ``dy/dx`` in original units, shape (n, n_in): the network's input Jacobian."""
+        """Predicted ``dy/dx`` in original units, shape (n, n_in): the network's input
+        Jacobian.
+        """
         return jacobian(np.atleast_2d(as_float_array(x, "x")), self.layers)[:, 0, :]
 
     def normalise(self, x: ArrayLike) -> np.ndarray:
@@ -75,7 +77,9 @@ class TwinNetwork:
 
 
 def input_gradient(model, x):
-    """``dNN/dx`` of a one-output Keras model at a batch ``x``, by a tape: shape (batch, n_in).
+    """``dNN/dx`` of a one-output Keras model at a batch ``x``, by a tape.
+
+    Returns the prediction, shape (batch, 1), and the gradient, (batch, n_in).
 
     This is the function the training step differentiates through; the
     gradient of the sum over the batch is the per-sample gradient, since
@@ -142,25 +146,51 @@ def train_twin(
     n, n_in = x.shape
     y = as_float_array(y, "y").astype(np.float64)
     if y.shape != (n,):
-        raise ValueError(f"y must have shape ({n},) to match x of shape {x.shape}, got shape {y.shape}")
+        raise ValueError(
+            f"y must have shape ({n},) to match x of shape {x.shape}, got shape "
+            f"{y.shape}"
+        )
     if dydx is not None:
         dydx = as_float_array(dydx, "dydx").astype(np.float64)
         if dydx.shape != x.shape:
-            raise ValueError(f"dydx must have shape {x.shape} like x, got shape {dydx.shape}")
+            raise ValueError(
+                f"dydx must have shape {x.shape} like x, got shape {dydx.shape}"
+            )
     if activation not in ("softplus", "relu"):
         raise ValueError(f"activation must be 'softplus' or 'relu', got {activation!r}")
-    if not all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden) or not hidden:
-        raise ValueError(f"hidden must be a non-empty tuple of positive integers, got {hidden!r}")
+    if (
+        not all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden)
+        or not hidden
+    ):
+        raise ValueError(
+            f"hidden must be a non-empty tuple of positive integers, got {hidden!r}"
+        )
     for name, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < (0 if name == "seed" else 1):
-            raise ValueError(f"{name} must be a {'non-negative' if name == 'seed' else 'positive'} integer, got {value!r}")
-    if not (np.isfinite(lam) and lam >= 0 and np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"lam must be >= 0 and learning_rate > 0, got {lam!r} and {learning_rate!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < (0 if name == "seed" else 1)
+        ):
+            raise ValueError(
+                f"{name} must be a {'non-negative' if name == 'seed' else 'positive'} "
+                f"integer, got {value!r}"
+            )
+    if not (
+        np.isfinite(lam)
+        and lam >= 0
+        and np.isfinite(learning_rate)
+        and learning_rate > 0
+    ):
+        raise ValueError(
+            f"lam must be >= 0 and learning_rate > 0, got {lam!r} and {learning_rate!r}"
+        )
 
     x_mean, x_std = x.mean(axis=0), x.std(axis=0)
     y_mean, y_std = float(y.mean()), float(y.std())
     if np.any(x_std == 0) or y_std == 0:
-        raise ValueError("every input column and the labels must vary: a standard deviation is 0")
+        raise ValueError(
+            "every input column and the labels must vary: a standard deviation is 0"
+        )
     x_n = (x - x_mean) / x_std
     y_n = (y - y_mean) / y_std
     differential = dydx is not None and lam > 0
@@ -176,11 +206,18 @@ def train_twin(
     tf.config.experimental.enable_op_determinism()
     model = keras.Sequential(
         [keras.Input((n_in,), dtype="float64")]
-        + [keras.layers.Dense(h, activation=activation, dtype="float64", name=f"hidden_{k + 1}") for k, h in enumerate(hidden)]
+        + [
+            keras.layers.Dense(
+                h, activation=activation, dtype="float64", name=f"hidden_{k + 1}"
+            )
+            for k, h in enumerate(hidden)
+        ]
         + [keras.layers.Dense(1, dtype="float64", name="output")],
         name="twin",
     )
-    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=steps, alpha=0.01
+    )
     optimizer = keras.optimizers.Adam(learning_rate=schedule)
     weights_j = tf.constant(lambda_j**2, tf.float64)
 
@@ -191,7 +228,12 @@ def train_twin(
             loss = alpha * tf.reduce_mean((prediction[:, 0] - yb) ** 2)
             if differential:
                 loss += beta * tf.reduce_mean(weights_j * (gradient - dyb) ** 2)
-        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+        optimizer.apply_gradients(
+            zip(
+                tape.gradient(loss, model.trainable_variables),
+                model.trainable_variables,
+            )
+        )
         return loss
 
     rng = np.random.default_rng(seed)
@@ -205,7 +247,9 @@ def train_twin(
         if k == 0 and step > 0:
             order = rng.permutation(n)
         rows = tf.constant(order[k * batch : (k + 1) * batch])
-        losses[step] = float(train_step(tf.gather(X, rows), tf.gather(Y, rows), tf.gather(DY, rows)))
+        losses[step] = float(
+            train_step(tf.gather(X, rows), tf.gather(Y, rows), tf.gather(DY, rows))
+        )
 
     from relunet.keras import layers_from_keras
 
@@ -221,7 +265,9 @@ def train_twin(
     )
 
 
-def fold_normalisation(layers, x_mean, x_std, y_mean: float, y_std: float) -> list[Dense]:
+def fold_normalisation(
+    layers, x_mean, x_std, y_mean: float, y_std: float
+) -> list[Dense]:
     """The network in original units: ``y = y_mean + y_std NN((x - x_mean) / x_std)``.
 
     The input scaling is folded into the first layer, ``W_1 / x_std`` and
@@ -230,8 +276,13 @@ def fold_normalisation(layers, x_mean, x_std, y_mean: float, y_std: float) -> li
     """
     first, last = layers[0], layers[-1]
     if last.activation != "linear":
-        raise ValueError(f"the last layer must be linear to fold the output scaling, got {last.activation!r}")
-    if last.activation not in ACTIVATIONS:  # pragma: no cover - Dense refuses it already
+        raise ValueError(
+            "the last layer must be linear to fold the output scaling, got "
+            f"{last.activation!r}"
+        )
+    if (
+        last.activation not in ACTIVATIONS
+    ):  # pragma: no cover - Dense refuses it already
         raise ValueError(last.activation)
     W1 = first.W / x_std
     b1 = first.b - first.W @ (x_mean / x_std)
