@@ -1,4 +1,4 @@
-"""Every line a reader sees is linted and formatted by ruff (pyproject.toml's [tool.ruff]).
+"""Every line a reader sees is linted and formatted by ruff (see pyproject.toml).
 
 The package, the tests, the benchmark, the scripts and the chapters' code
 cells: 88 characters at most, the width of the book's code box at a
