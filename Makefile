@@ -73,11 +73,11 @@ pdf: setup
 ## check-binder, check-standalone: run every chapter as Binder would (only
 ## binder/'s files installed) and as Colab or a downloaded notebook would (each
 ## chapter alone, relunet installed by its set-up cell); a few minutes each
-check-binder: check-python
-	$(PYTHON) scripts/check_launch.py binder
+check-binder: setup
+	$(BIN)/python scripts/check_launch.py binder
 
-check-standalone: check-python
-	$(PYTHON) scripts/check_launch.py standalone
+check-standalone: setup
+	$(BIN)/python scripts/check_launch.py standalone
 
 ## lab: open the chapters in JupyterLab, relunet importable (as root too:
 ## containers, WSL); Jupyter prints the address to open

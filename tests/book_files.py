@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import yaml
 
@@ -28,3 +30,11 @@ def toc_files(node=None) -> list[str]:
 def toc_root() -> str:
     """The landing page of ``_toc.yml``."""
     return yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
+
+
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` (the scripts folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -59,3 +59,14 @@ def integer_case(shape, integer: bool = True):
     layers = random_network(rng, widths, activations, integer=integer)
     x = rng.integers(-2, 3, size=(batch, widths[0])).astype(np.float64)
     return rng, layers, x
+
+
+def random_case(shape):
+    """``(rng, layers, x)`` for a drawn ``(widths, activations, batch, seed)``.
+
+    Normal weights (``random_network``) and a batch of normal inputs.
+    """
+    widths, activations, batch, seed = shape
+    rng = np.random.default_rng(seed)
+    layers = random_network(rng, widths, activations)
+    return rng, layers, rng.normal(size=(batch, widths[0]))

@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 import yaml
-from book_files import ROOT, toc_files
+from book_files import ROOT, load_script, toc_files
 
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 MACHINE_PATH = re.compile(
@@ -199,23 +199,12 @@ def test_github_workflow_runs_the_ci_entry_point():
     assert "CHROMIUM:-" in ci
 
 
-def _setup_cell():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "setup_cell", ROOT / "scripts" / "setup_cell.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_runs_on_its_own(path):
     """The set-up cell comes first, and nothing reads a file outside the chapter."""
     nb = nbformat.read(path, as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    setup = _setup_cell()
+    setup = load_script("setup_cell")
     assert code[0] == setup.render(), (
         "the first code cell must be scripts/setup_cell.py's (run it)"
     )

@@ -6,7 +6,6 @@ skipped loudly on a developer's machine and fails under CI.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import unicodedata
@@ -14,23 +13,14 @@ import unicodedata
 import nbformat
 import pytest
 import yaml
-from book_files import ROOT
+from book_files import ROOT, load_script
 
 pytestmark = pytest.mark.slow
 
 
-def _make_pdf():
-    spec = importlib.util.spec_from_file_location(
-        "make_pdf", ROOT / "scripts" / "make_pdf.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def pdf_text(tmp_path_factory):
-    make_pdf = _make_pdf()
+    make_pdf = load_script("make_pdf")
     if not os.path.exists(make_pdf.CHROMIUM):
         message = (
             f"PDF TEST SKIPPED: no Chromium at {make_pdf.CHROMIUM} (apt-get "

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from networks import random_network
+from networks import random_case
 
 import relunet as rn
 
@@ -32,14 +32,7 @@ def smooth_shapes(draw, max_layers: int = 4, max_width: int = 5, max_batch: int 
     )
 
 
-def case(shape):
-    widths, activations, batch, seed = shape
-    rng = np.random.default_rng(seed)
-    return (
-        rng,
-        random_network(rng, widths, activations),
-        rng.normal(size=(batch, widths[0])),
-    )
+case = random_case
 
 
 # --- softplus ------------------------------------------------------------------

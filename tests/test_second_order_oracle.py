@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from networks import random_network
+from networks import random_case
 
 import relunet as rn
 from relunet.keras import layers_from_keras
@@ -71,14 +71,7 @@ def softplus_shapes(draw):
     )
 
 
-def case(shape):
-    widths, activations, batch, seed = shape
-    rng = np.random.default_rng(seed)
-    return (
-        rng,
-        random_network(rng, widths, activations),
-        rng.normal(size=(batch, widths[0])),
-    )
+case = random_case
 
 
 @settings(max_examples=15)
