@@ -91,7 +91,7 @@ lock:
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
 	.lock-venv/bin/python -m pip install --quiet -e ".[book,test,lab]"
-	{ echo "# Exact versions for the book and its tests (Linux x86_64, Python 3.11)."; \
+	{ echo "# Exact versions for the book and its tests (Linux x86_64; Python 3.11, 3.12, 3.13)."; \
 	  echo "# Regenerate with 'make lock'; pyproject.toml holds the loose ranges."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(setuptools|wheel)=="; } > constraints.txt
 	rm -rf .lock-venv
