@@ -34,15 +34,29 @@ def random_network(
 
 
 @st.composite
-def network_shapes(draw, max_layers: int = 4, max_width: int = 6, max_batch: int = 5):
-    """Draw (widths, activations, batch, seed) for a random network."""
+def network_shapes(
+    draw,
+    max_layers: int = 4,
+    max_width: int = 6,
+    max_batch: int = 5,
+    hidden: tuple[str, ...] = ("relu", "linear"),
+    last: tuple[str, ...] | None = None,
+):
+    """Draw (widths, activations, batch, seed) for a random network.
+
+    Every layer's activation is drawn from ``hidden``, or, when ``last`` is
+    given, the output layer's from ``last``.
+    """
     depth = draw(st.integers(1, max_layers))
     widths = draw(
         st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1)
     )
+    inner = depth if last is None else depth - 1
     activations = draw(
-        st.lists(st.sampled_from(["relu", "linear"]), min_size=depth, max_size=depth)
+        st.lists(st.sampled_from(list(hidden)), min_size=inner, max_size=inner)
     )
+    if last is not None:
+        activations.append(draw(st.sampled_from(list(last))))
     batch = draw(st.integers(1, max_batch))
     seed = draw(st.integers(0, 2**32 - 1))
     return widths, activations, batch, seed

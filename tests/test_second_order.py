@@ -3,32 +3,19 @@
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from networks import random_case
+from networks import network_shapes, random_case
 
 import relunet as rn
 
 
-@st.composite
-def smooth_shapes(draw, max_layers: int = 4, max_width: int = 5, max_batch: int = 4):
-    """(widths, activations, batch, seed): softplus hidden layers, any output layer."""
-    depth = draw(st.integers(1, max_layers))
-    widths = draw(
-        st.lists(st.integers(1, max_width), min_size=depth + 1, max_size=depth + 1)
-    )
-    hidden = draw(
-        st.lists(
-            st.sampled_from(["softplus", "relu"]),
-            min_size=depth - 1,
-            max_size=depth - 1,
-        )
-    )
-    last = draw(st.sampled_from(["linear", "softplus"]))
-    return (
-        widths,
-        hidden + [last],
-        draw(st.integers(1, max_batch)),
-        draw(st.integers(0, 2**32 - 1)),
+def smooth_shapes(max_layers: int = 4):
+    """Softplus or ReLU hidden layers, a linear or softplus output layer."""
+    return network_shapes(
+        max_layers=max_layers,
+        max_width=5,
+        max_batch=4,
+        hidden=("softplus", "relu"),
+        last=("linear", "softplus"),
     )
 
 

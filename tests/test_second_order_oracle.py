@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from hypothesis import given, settings
-from hypothesis import strategies as st
-from networks import random_case
+from networks import network_shapes, random_case
 
 import relunet as rn
 from relunet.keras import layers_from_keras
@@ -58,16 +57,10 @@ def tf_hvp(x, layers, v):
     return accumulator.jvp(J).numpy()
 
 
-@st.composite
-def softplus_shapes(draw):
-    depth = draw(st.integers(1, 5))
-    widths = draw(st.lists(st.integers(1, 6), min_size=depth + 1, max_size=depth + 1))
-    last = draw(st.sampled_from(["linear", "softplus"]))
-    return (
-        widths,
-        ["softplus"] * (depth - 1) + [last],
-        draw(st.integers(1, 4)),
-        draw(st.integers(0, 2**32 - 1)),
+def softplus_shapes():
+    """Softplus networks of 1 to 5 layers, with a linear or softplus output layer."""
+    return network_shapes(
+        max_layers=5, max_batch=4, hidden=("softplus",), last=("linear", "softplus")
     )
 
 

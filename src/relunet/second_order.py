@@ -61,29 +61,19 @@ def hessian(
     derivative, first or second; the zeros returned there mean nothing (the
     second derivative of ReLU is a point mass at the kink, not a function).
     """
-    slope_at_zero = as_at_zero(at_zero)
-    x2, chain, dtype = prepare(x, layers)
+    x2, layer_terms = _layer_terms(x, layers, at_zero)
     batch, n_in = x2.shape
-    zs = trace(x2, chain, dtype)
-    J = np.broadcast_to(np.eye(n_in, dtype=dtype), (batch, n_in, n_in))
-    H = np.zeros((batch, n_in, n_in, n_in), dtype)
-    for (W, _), z, layer in zip(weights(chain, dtype), zs, chain):
+    J = np.broadcast_to(np.eye(n_in, dtype=x2.dtype), (batch, n_in, n_in))
+    H = np.zeros((batch, n_in, n_in, n_in), x2.dtype)
+    for W, slope, curvature in layer_terms:
         G = np.matmul(W, J)  # (batch, n_l, n_0): W_l J_{l-1}
-        WH = np.matmul(W, H.reshape(batch, W.shape[1], n_in * n_in)).reshape(
-            batch, W.shape[0], n_in, n_in
-        )
-        slope = slope_unchecked(z, layer.activation, slope_at_zero).astype(
-            dtype, copy=False
-        )
-        curvature = curvature_unchecked(z, layer.activation).astype(dtype, copy=False)
-        H = (
-            curvature[:, :, None, None] * G[:, :, :, None] * G[:, :, None, :]
-            + slope[:, :, None, None] * WH
-        )
+        WH = np.matmul(W, H.reshape(batch, W.shape[1], n_in * n_in))
+        outer = G[:, :, :, None] * G[:, :, None, :]  # G_l[j]^T G_l[j], every unit j
+        WH = WH.reshape(batch, W.shape[0], n_in, n_in)
+        H = curvature[:, :, None, None] * outer + slope[:, :, None, None] * WH
         J = slope[:, :, None] * G
-    H = 0.5 * (
-        H + H.swapaxes(-1, -2)
-    )  # symmetric to the last bit, not only to rounding
+    # symmetric to the last bit, not only up to rounding
+    H = 0.5 * (H + H.swapaxes(-1, -2))
     return H[0] if np.ndim(x) == 1 else H
 
 
@@ -122,24 +112,38 @@ def hvp(
     with ``Jdot_0 = 0`` and ``adot_0 = v``. That is about twice the work of
     one forward-mode Jacobian, against ``n_0`` times more for the Hessian.
     """
-    slope_at_zero = as_at_zero(at_zero)
-    x2, chain, dtype = prepare(x, layers)
-    tangent = _direction(v, "v", np.shape(x), dtype)
+    x2, layer_terms = _layer_terms(x, layers, at_zero)
+    a_dot = _direction(v, "v", np.shape(x), x2.dtype).astype(x2.dtype, copy=False)
     batch, n_in = x2.shape
-    zs = trace(x2, chain, dtype)
-    J = np.broadcast_to(np.eye(n_in, dtype=dtype), (batch, n_in, n_in))
-    J_dot = np.zeros((batch, n_in, n_in), dtype)
-    a_dot = tangent.astype(dtype, copy=False)
-    for (W, _), z, layer in zip(weights(chain, dtype), zs, chain):
+    J = np.broadcast_to(np.eye(n_in, dtype=x2.dtype), (batch, n_in, n_in))
+    J_dot = np.zeros((batch, n_in, n_in), x2.dtype)
+    for W, slope, curvature in layer_terms:
         G = np.matmul(W, J)
         z_dot = a_dot @ W.T
-        slope = slope_unchecked(z, layer.activation, slope_at_zero).astype(
-            dtype, copy=False
-        )
-        curvature = curvature_unchecked(z, layer.activation).astype(dtype, copy=False)
-        J_dot = (curvature * z_dot)[:, :, None] * G + slope[:, :, None] * np.matmul(
-            W, J_dot
-        )
+        J_dot = (curvature * z_dot)[:, :, None] * G + slope[:, :, None] * (W @ J_dot)
         J = slope[:, :, None] * G
         a_dot = slope * z_dot
     return J_dot[0] if np.ndim(x) == 1 else J_dot
+
+
+def _layer_terms(x, layers, at_zero):
+    """Validate, run the forward pass, and give ``(W_l, f_l'(z_l), f_l''(z_l))``.
+
+    Returns ``x`` as a 2-D array in the common dtype, and an iterator over the
+    layers, first layer first: the weights and the slope and curvature of the
+    activation at every sample's pre-activations, shapes (batch, n_l).
+    """
+    slope_at_zero = as_at_zero(at_zero)
+    x2, chain, dtype = prepare(x, layers)
+    zs = trace(x2, chain, dtype)
+    terms = (
+        (
+            W,
+            slope_unchecked(z, layer.activation, slope_at_zero).astype(
+                dtype, copy=False
+            ),
+            curvature_unchecked(z, layer.activation).astype(dtype, copy=False),
+        )
+        for (W, _), z, layer in zip(weights(chain, dtype), zs, chain)
+    )
+    return x2, terms
