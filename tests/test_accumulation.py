@@ -1,4 +1,4 @@
-"""The blocked, workspace-backed accumulation behind relunet.jacobian."""
+"""The accumulation behind relunet.jacobian: blocks, orders, signed zeros."""
 
 import threading
 
@@ -7,7 +7,6 @@ import pytest
 
 import relunet as rn
 from relunet import accumulation
-from relunet._workspace import Workspace
 
 
 def test_results_do_not_share_memory_between_calls():
@@ -29,7 +28,7 @@ def test_many_blocks_equal_one_block(monkeypatch, mode):
     x = np.random.default_rng(1).normal(size=(97, 6))
     whole = rn.jacobian(x, net, mode=mode)
     monkeypatch.setattr(
-        accumulation, "BLOCK_BYTES", 4096
+        accumulation, "BLOCK_BYTES", 40_000
     )  # forces blocks of a few samples
     assert accumulation.block_size(net, mode, 97) < 10
     np.testing.assert_allclose(
@@ -47,7 +46,7 @@ def test_block_size_splits_the_batch_evenly():
         )  # no tiny remainder block
 
 
-def test_threads_get_their_own_workspace():
+def test_threads_share_nothing():
     net = rn.he_normal([8, 64, 64, 3], seed=2, bias_std=0.2)
     inputs = [np.random.default_rng(k).normal(size=(200, 8)) for k in range(4)]
     expected = [rn.jacobian(x, net) for x in inputs]
@@ -66,25 +65,6 @@ def test_threads_get_their_own_workspace():
         np.testing.assert_array_equal(got, want)
 
 
-def test_workspace_hands_out_disjoint_aligned_views_and_grows_at_reset():
-    workspace = Workspace()
-    first = workspace.empty((10, 3), np.float64)  # does not fit yet: a fresh array
-    extra = workspace.empty((5,), np.float32)
-    assert workspace.nbytes == 0 and first.shape == (10, 3) and extra.shape == (5,)
-    workspace.reset()  # grows to what the previous block wanted
-    assert workspace.nbytes >= 256 + 20
-    a = workspace.empty((10, 3), np.float64)
-    b = workspace.empty((5,), np.float32)
-    assert np.shares_memory(a, workspace._buffer) and np.shares_memory(
-        b, workspace._buffer
-    )
-    assert not np.shares_memory(a, b) and a.flags.c_contiguous
-    assert (b.ctypes.data - a.ctypes.data) % 64 == 0  # views start 64 bytes apart
-    a[...] = 1.0
-    b[...] = 2.0
-    assert np.all(a == 1.0) and np.all(b == 2.0)
-
-
 def test_single_layer_inactive_entries_are_positive_zero():
     layer = rn.Dense(
         [[-1.0, -2.0], [3.0, -4.0]], [-100.0, 0.0]
@@ -93,7 +73,7 @@ def test_single_layer_inactive_entries_are_positive_zero():
     assert np.all(J[:, 0, :] == 0) and not np.any(np.signbit(J[:, 0, :]))
 
 
-@pytest.mark.parametrize("mode", ["forward", "reverse"])
+@pytest.mark.parametrize("mode", ["forward", "reverse", "optimal"])
 def test_deep_relu_output_inactive_rows_are_positive_zero(mode):
     net = rn.he_normal([3, 16, 16, 4], seed=3, bias_std=0.3, output_activation="relu")
     x = np.random.default_rng(3).normal(size=(64, 3))
@@ -176,3 +156,53 @@ def test_pure_orders_are_optimal_for_wide_and_tall_networks():
     tall = rn.he_normal([2, 256, 256, 512], seed=0)
     assert rn.jacobian_cost(wide, "optimal") == rn.jacobian_cost(wide, "reverse")
     assert rn.jacobian_cost(tall, "optimal") == rn.jacobian_cost(tall, "forward")
+
+
+def test_optimal_mode_evaluates_the_best_bracketing_of_an_hourglass():
+    # wide, narrow, wide: the best order multiplies the two halves, neither
+    # pure order does
+    net = rn.he_normal([24, 24, 2, 24, 24], seed=4, bias_std=0.2)
+    assert rn.best_bracketing(net)[1] == "(F4 F3) (F2 F1)"
+    x = np.random.default_rng(4).normal(size=(33, 24))
+    J = rn.jacobian(x, net, mode="optimal")
+    np.testing.assert_allclose(J, rn.jacobian(x, net, mode="forward"), rtol=1e-12)
+    np.testing.assert_allclose(J, rn.jacobian(x, net, mode="reverse"), rtol=1e-12)
+    # the halves are the Jacobians of the two sub-networks: J = J_top J_bottom
+    a2 = rn.forward(x, net[:2])
+    np.testing.assert_allclose(
+        J, rn.jacobian(a2, net[2:]) @ rn.jacobian(x, net[:2]), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("at_zero", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("activation", ["relu", "softplus", "linear"])
+def test_every_order_gives_the_same_jacobian(at_zero, activation):
+    # integer weights and inputs: many units exactly at their kink
+    rng = np.random.default_rng(5)
+    widths = [6, 9, 2, 9, 3, 7]
+    net = [
+        rn.Dense(
+            rng.integers(-2, 3, size=(m, n)), rng.integers(-1, 2, size=m), activation
+        )
+        for n, m in zip(widths, widths[1:])
+    ]
+    x = rng.integers(-2, 3, size=(40, 6)).astype(float)
+    results = [
+        rn.jacobian(x, net, at_zero=at_zero, mode=mode)
+        for mode in ("forward", "reverse", "optimal")
+    ]
+    for J in results[1:]:
+        np.testing.assert_allclose(J, results[0], rtol=1e-13, atol=1e-13)
+    if activation == "relu":
+        assert np.any(np.concatenate(rn.preactivations(x, net), axis=1) == 0)
+
+
+def test_single_layer_rows_are_copies_of_w():
+    layer = rn.Dense([[1.5, -2.0], [3.0, 0.25], [-1.0, 1.0]], [0.0, -1.0, 0.0])
+    x = np.array([[1.0, 0.0], [0.0, 0.0], [-1.0, 2.0]])
+    z = rn.preactivations(x, layer)[0]
+    for at_zero in (0.0, 0.25, 1.0):
+        J = rn.jacobian(x, layer, at_zero=at_zero)
+        slope = np.where(z > 0, 1.0, np.where(z == 0, at_zero, 0.0))
+        np.testing.assert_array_equal(J, slope[:, :, None] * layer.W + 0.0)
+        assert not np.any(np.signbit(J[J == 0]))

@@ -113,7 +113,8 @@ LAYERS = rn.he_normal([3, 4, 2], seed=0)
 def test_unknown_mode():
     with pytest.raises(
         ValueError,
-        match=r"mode must be one of \('auto', 'forward', 'reverse'\), got 'backward'",
+        match=r"mode must be one of \('auto', 'forward', 'reverse', 'optimal'\), "
+        r"got 'backward'",
     ):
         rn.jacobian(np.ones(3), LAYERS, mode="backward")
     with pytest.raises(TypeError, match="mode must be one of .* got int 1"):

@@ -163,7 +163,7 @@ def test_deep_jacobian_jvp_vjp_match_tensorflow(network):
             axis=0,
         )
         assume(clear.any())
-    for mode in ("forward", "reverse", "auto"):
+    for mode in ("forward", "reverse", "auto", "optimal"):
         J = rn.jacobian(x, layers, mode=mode)
         assert J.dtype == dtype
         np.testing.assert_allclose(J[clear], J_tf[clear], **tol)
@@ -179,7 +179,7 @@ def test_deep_products_match_tensorflow_at_exact_kinks(shape):
     v = rng.integers(-2, 3, size=x.shape).astype(np.float64)
     u = rng.integers(-2, 3, size=(batch, widths[-1])).astype(np.float64)
     J_tf, jvp_tf, vjp_tf = tf_products(x, layers, v, u)
-    for mode in ("forward", "reverse"):
+    for mode in ("forward", "reverse", "optimal"):
         np.testing.assert_array_equal(rn.jacobian(x, layers, mode=mode), J_tf)
     np.testing.assert_array_equal(rn.jvp(x, layers, v), jvp_tf)
     np.testing.assert_array_equal(rn.vjp(x, layers, u), vjp_tf)

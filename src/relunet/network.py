@@ -57,32 +57,16 @@ def weights(chain: Sequence[Dense], dtype) -> list[tuple[np.ndarray, np.ndarray]
     ]
 
 
-def trace(
-    x2: np.ndarray, chain: Sequence[Dense], dtype, workspace=None
-) -> list[np.ndarray]:
-    """Pre-activations ``Z_l`` of shape (batch, n_l) for validated 2-D input.
-
-    With a ``workspace`` (see ``relunet._workspace``) the arrays are views of
-    its buffer, valid until its next ``reset``; without, fresh arrays.
-    """
-    empty = np.empty if workspace is None else workspace.empty
-    rows = x2.shape[0]
-    widest = max(layer.n_out for layer in chain)
-    activations = empty((rows * widest,), dtype)  # a_l overwrites a_{l-1}
+def trace(x2: np.ndarray, chain: Sequence[Dense], dtype) -> list[np.ndarray]:
+    """Pre-activations ``Z_l`` of shape (batch, n_l) for validated 2-D input."""
     zs = []
     a = x2
-    last = len(chain) - 1
-    for k, ((W, b), layer) in enumerate(zip(weights(chain, dtype), chain)):
-        z = empty((rows, layer.n_out), dtype)
-        np.matmul(a, W.T, out=z)
+    for l, ((W, b), layer) in enumerate(zip(weights(chain, dtype), chain), start=1):
+        z = a @ W.T
         z += b
         zs.append(z)
-        if k < last:  # the last activation is not needed here
-            if layer.activation == "linear":
-                a = z
-            else:
-                a = activations[: rows * layer.n_out].reshape(rows, layer.n_out)
-                activate(z, layer.activation, out=a)
+        if l < len(chain):  # the output's activation is not needed here
+            a = activate(z, layer.activation)
     return zs
 
 
