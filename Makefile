@@ -60,8 +60,9 @@ test: setup
 notebooks: setup
 	$(BIN)/python scripts/execute_notebooks.py
 
-## bench: time relunet.jacobian against TensorFlow and two NumPy references
-## (TensorFlow with its defaults, oneDNN on); writes bench/results.{json,md}
+## bench: time relunet.jacobian against TensorFlow (graph, XLA) and JAX
+## (jacrev, jacfwd), a measured reference and a roofline bound; writes
+## src/relunet/_data/benchmark.json and bench/results.md
 bench: setup
 	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py
 

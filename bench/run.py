@@ -1,65 +1,95 @@
-"""Benchmark relunet.jacobian against TensorFlow and against two NumPy references.
+"""Benchmark relunet.jacobian against generic autodiff and against floors.
 
-``make bench`` runs this file. Every candidate of a case is measured in one
-process, on the same inputs, after a warm-up, in interleaved rounds (each
-round times every candidate once, in a rotating order, so that a slow phase
-of the machine hits all of them alike). A sample repeats a call enough
-times to last at least ``SAMPLE_SECONDS``; the report gives the median,
-minimum and maximum time per call over the rounds.
+``make bench`` runs this file. For every case, in one process and on the
+same inputs, after checking that every candidate returns the same Jacobian:
 
-Writes ``src/relunet/_data/benchmark.json`` (machine, versions, date, every
-timing; shipped with the package, so that chapter 6 reads it anywhere) and
-``bench/results.md`` (the ratios and the targets). TensorFlow runs with its
-defaults, oneDNN on: the strongest baseline.
+- relunet (pure NumPy): the closed form ``D_L W_L ... D_1 W_1``;
+- peers (generic automatic differentiation, compiled): TensorFlow's
+  ``batch_jacobian`` in a ``tf.function`` (graph) and with XLA
+  (``jit_compile=True``); JAX's ``jit(vmap(jacrev))`` and
+  ``jit(vmap(jacfwd))``. The best peer of a case is the fastest of them;
+- references measured in the same run: for one layer, writing an array of
+  the Jacobian's size (``np.full``); for a deep network, the forward pass
+  and the same matrix products without masks, in the same order, into
+  buffers allocated beforehand;
+- a roofline bound from the machine itself: the case's floating-point
+  operations at the sustained matrix-product rate, or its output bytes at
+  the sustained write bandwidth, whichever takes longer (both measured in
+  this run).
+
+Every candidate is timed after a warm-up, in interleaved rounds: each round
+times every candidate once, in a rotating order, after a short pause, so
+that a slow phase of the machine hits all of them alike. A sample repeats a
+call for at least ``SAMPLE_SECONDS``; the report gives the median, minimum
+and maximum time per call over the rounds.
+
+Writes ``src/relunet/_data/benchmark.json`` (environment, every timing and
+ratio, the goals; shipped with the package so that chapter 6 reads it
+anywhere) and ``bench/results.md``.
 
 Usage: python bench/run.py [--rounds N] [--quick]
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import json
 import os
-import platform
-import sys
-import time
-import tracemalloc
-from pathlib import Path
 
+# NumPy runs on OpenBLAS's own choice of kernel for this CPU: a kernel forced
+# through the environment is dropped for this process (OpenBLAS reads these
+# when NumPy loads it) and recorded.
+DROPPED = {
+    name: os.environ.pop(name)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    if name in os.environ
+}
 os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)  # TensorFlow's default: oneDNN on
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
+import argparse  # noqa: E402
+import datetime  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+import threadpoolctl  # noqa: E402
 
 import relunet as rn  # noqa: E402
-from relunet._workspace import thread_workspace  # noqa: E402
+from relunet.accumulation import _bracketing_table  # noqa: E402
 from relunet.network import weights  # noqa: E402
 
-tf.get_logger().setLevel(
-    "ERROR"
-)  # eager batch_jacobian warns about retracing on every call
+jax.config.update("jax_enable_x64", True)  # float64 cases stay float64
+tf.get_logger().setLevel("ERROR")
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE.parent / "src" / "relunet" / "_data" / "benchmark.json"
 SAMPLE_SECONDS = 0.1
-# Idle time before each sample. TensorFlow's and OpenBLAS's worker threads
-# keep spinning for a while after a call; without a pause they would slow
-# down whichever candidate runs next, and the interleaving would punish the
-# candidates that follow the heaviest one.
+# Idle time before each sample. TensorFlow's, XLA's and OpenBLAS's worker
+# threads keep spinning for a while after a call; without a pause they would
+# slow down whichever candidate runs next.
 PAUSE_SECONDS = 0.05
+BATCH = 256
 
-SINGLE_SIZES = [(32, 4, 2), (256, 64, 64), (1024, 256, 256)]
-DEEP_WIDTHS = [64, 256, 256, 256, 256]  # n_in, then four hidden ReLU layers
-DEEP_BATCH = 256
+SINGLE_SIZES = {"tiny": (32, 4, 2), "mid": (256, 64, 64), "largest": (1024, 256, 256)}
+DEEP_CASES = {  # name: widths (n_0, ..., n_L), relunet's mode
+    "deep, 1 output": ([64, 256, 256, 256, 256, 1], "auto"),
+    "deep, 64 outputs": ([64, 256, 256, 256, 256, 64], "auto"),
+    "tall": ([2, 256, 256, 256, 256, 256], "auto"),
+    "hourglass": ([256, 256, 4, 256, 256], "optimal"),
+}
+PEERS = ("tf_graph", "tf_xla", "jax_jacrev", "jax_jacfwd")
 
 
-# --- the candidates ---------------------------------------------------------
+# --- the peers ------------------------------------------------------------------
 
 
-def tf_network(layers):
-    """The network as TensorFlow ops, and its batch Jacobian (eager and traced)."""
+def tf_peers(layers) -> dict:
+    """``batch_jacobian`` of the network as TensorFlow ops: graph and XLA."""
     Ws = [tf.constant(layer.W) for layer in layers]
     bs = [tf.constant(layer.b) for layer in layers]
     relu = [layer.activation == "relu" for layer in layers]
@@ -74,51 +104,173 @@ def tf_network(layers):
                     a = tf.nn.relu(a)
         return tape.batch_jacobian(a, x)
 
-    return batch_jacobian, tf.function(batch_jacobian)
+    return {
+        "tf_graph": tf.function(batch_jacobian),
+        "tf_xla": tf.function(batch_jacobian, jit_compile=True),
+    }
+
+
+def jax_peers(layers) -> dict:
+    """The network as a JAX function of one sample; its Jacobian, vmapped, jitted."""
+    Ws = [jax.numpy.asarray(layer.W) for layer in layers]
+    bs = [jax.numpy.asarray(layer.b) for layer in layers]
+    relu = [layer.activation == "relu" for layer in layers]
+
+    def network(x):
+        a = x
+        for W, b, is_relu in zip(Ws, bs, relu):
+            a = W @ a + b
+            if is_relu:
+                a = jax.nn.relu(a)
+        return a
+
+    jacrev = jax.jit(jax.vmap(jax.jacrev(network)))
+    jacfwd = jax.jit(jax.vmap(jax.jacfwd(network)))
+    return {
+        "jax_jacrev": lambda x: jacrev(x).block_until_ready(),
+        "jax_jacfwd": lambda x: jacfwd(x).block_until_ready(),
+    }
+
+
+def peer_calls(layers, x) -> dict:
+    """Each peer as a call without arguments, on its own copy of ``x``."""
+    x_tf, x_jax = tf.constant(x), jax.numpy.asarray(x)
+    calls = {}
+    for name, f in tf_peers(layers).items():
+        calls[name] = lambda f=f: f(x_tf)
+    for name, f in jax_peers(layers).items():
+        calls[name] = lambda f=f: f(x_jax)
+    return calls
+
+
+def check_agreement(calls: dict, expected: np.ndarray) -> None:
+    """Every candidate returns relunet's Jacobian (to the dtype's rounding)."""
+    tol = (
+        dict(rtol=1e-4, atol=1e-4)
+        if expected.dtype == np.float32
+        else dict(rtol=1e-10, atol=1e-10)
+    )
+    for name, call in calls.items():
+        got = np.asarray(call())
+        if got.shape != expected.shape:
+            raise AssertionError(f"{name}: shape {got.shape}, want {expected.shape}")
+        np.testing.assert_allclose(got, expected, err_msg=name, **tol)
+
+
+# --- the references -------------------------------------------------------------
 
 
 def write_floor(shape, dtype):
-    """Allocate and write an array of the Jacobian's size: no method can do less."""
+    """Allocate and write an array of the Jacobian's size."""
     return lambda: np.full(shape, 1.0, dtype)
 
 
-def chain_floor(x, layers):
-    """The forward pass, then the unmasked product chain in the cheaper order,
-    as large 2-D matrix products into buffers allocated beforehand: the
-    arithmetic relunet cannot avoid, without masks, blocks or allocation."""
-    dtype = x.dtype
+def unmasked_chain(x, layers, mode):
+    """The forward pass, then the Jacobian's matrix products without masks,
+    in ``mode``'s order (forward, reverse, or the best bracketing's split
+    with each side in its pure order), into buffers allocated beforehand:
+    the arithmetic relunet does, without masks or allocation."""
+    dtype, batch = x.dtype, x.shape[0]
     Ws = [W for W, _ in weights(layers, dtype)]
     bs = [b for _, b in weights(layers, dtype)]
-    batch, n_in, n_out = x.shape[0], layers[0].n_in, layers[-1].n_out
-    zs = [np.empty((batch, layer.n_out), dtype) for layer in layers]
-    acts = [np.empty((batch, layer.n_out), dtype) for layer in layers]
-    if rn.choose_mode(layers) == "reverse":
-        first = np.empty((batch * n_out, Ws[-1].shape[1]), dtype)
-        first.reshape(batch, n_out, -1)[...] = Ws[-1]
-        chain = [
-            (W, np.empty((batch * n_out, W.shape[1]), dtype)) for W in reversed(Ws[:-1])
-        ]
-    else:
-        first = np.empty((Ws[0].shape[0], batch * n_in), dtype)
-        first.reshape(Ws[0].shape[0], batch, n_in)[...] = Ws[0][:, np.newaxis, :]
-        chain = [(W, np.empty((W.shape[0], batch * n_in), dtype)) for W in Ws[1:]]
-    reverse = rn.choose_mode(layers) == "reverse"
+    widths = [layers[0].n_in] + [layer.n_out for layer in layers]
+    mode = rn.choose_mode(layers) if mode == "auto" else mode
+    split = {"forward": len(layers), "reverse": 0}.get(mode)  # layers 1..split
+    if mode == "optimal":  # go forward, the others in reverse
+        split = _bracketing_table(widths)[1, len(layers)][1]
+    below, above = Ws[:split], Ws[split:]
+    rev_steps = above[-2:0:-1] if split == 0 else above[-2::-1]  # W_1 last, into out
+
+    def buffers(rows, widths_):
+        return [np.empty((batch * rows, n), dtype) for n in widths_]
+
+    fwd_first = np.empty((batch, widths[0], widths[1]), dtype)
+    fwd_bufs = buffers(widths[0], widths[2 : split + 1])
+    rev_first = np.empty((batch, widths[-1], widths[-2]), dtype)
+    rev_bufs = buffers(widths[-1], [W.shape[1] for W in rev_steps])
+    out = np.empty((batch, widths[-1], widths[0]), dtype)
 
     def run():
         a = x
-        for W, b, z, act in zip(Ws, bs, zs, acts):
-            np.matmul(a, W.T, out=z)
+        for W, b in zip(Ws, bs):
+            z = a @ W.T
             z += b
-            a = np.maximum(z, 0, out=act)
-        P = first
-        for W, product in chain:
-            np.matmul(P, W, out=product) if reverse else np.matmul(W, P, out=product)
-            P = product
+            a = np.maximum(z, 0)
+        T = R = None
+        if below:
+            fwd_first[...] = below[0].T
+            T = fwd_first.reshape(-1, widths[1])
+            for W, buf in zip(below[1:], fwd_bufs):
+                T = np.matmul(T, W.T, out=buf)
+            T = T.reshape(batch, widths[0], widths[split])
+        if above:
+            rev_first[...] = above[-1]
+            R = rev_first.reshape(-1, widths[-2])
+            for W, buf in zip(rev_steps, rev_bufs):
+                R = np.matmul(R, W, out=buf)
+        if T is None:  # pure reverse: the last product, with W_1, into out
+            np.matmul(R, Ws[0], out=out.reshape(-1, widths[0]))
+        elif R is None:
+            np.copyto(out, T.transpose(0, 2, 1))
+        else:
+            R = R.reshape(batch, widths[-1], widths[split])
+            np.matmul(R, T.transpose(0, 2, 1), out=out)
 
     return run
 
 
-# --- measuring ----------------------------------------------------------------
+# --- the machine's own rates ----------------------------------------------------
+
+
+def machine_rates(rounds: int) -> dict:
+    """Sustained matrix-product rate (per dtype), measured on 1024 x 1024 products."""
+    rates = {}
+    n = 1024
+    for dtype in (np.float32, np.float64):
+        A = np.random.default_rng(0).random((n, n)).astype(dtype)
+        C = np.empty_like(A)
+        t = measure({"gemm": lambda A=A, C=C: np.matmul(A, A, out=C)}, rounds)
+        rates[f"gemm_flops_per_s_{np.dtype(dtype).name}"] = (
+            2 * n**3 / t["gemm"]["min_s"]
+        )
+    return rates
+
+
+def write_bandwidth(nbytes: int, rounds: int) -> float:
+    """Bytes per second filling ``nbytes`` of memory already mapped (the best round)."""
+    buffer = np.empty(nbytes, np.uint8)
+    t = measure({"fill": lambda: buffer.fill(1)}, rounds)
+    return nbytes / t["fill"]["min_s"]
+
+
+def case_work(layers, batch: int, mode: str, dtype) -> dict:
+    """Floating-point operations of relunet's algorithm and bytes of its output."""
+    widths = [layers[0].n_in] + [layer.n_out for layer in layers]
+    forward_pass = sum(m * n for n, m in zip(widths, widths[1:]))
+    if len(layers) == 1:
+        chain = 0
+    else:
+        if mode == "auto":
+            mode = rn.choose_mode(layers)
+        chain = rn.jacobian_cost(layers, mode)
+    return {
+        "flops": 2 * batch * (forward_pass + chain),
+        "output_bytes": batch * widths[0] * widths[-1] * np.dtype(dtype).itemsize,
+    }
+
+
+def roofline_s(work: dict, rates: dict, dtype) -> float:
+    """The time the machine needs at its measured rates: compute or memory.
+
+    Floating-point operations at the sustained matrix-product rate, or the
+    output's bytes at the rate the machine fills that much memory, already
+    mapped (no page faults), whichever takes longer.
+    """
+    gemm = rates[f"gemm_flops_per_s_{np.dtype(dtype).name}"]
+    return max(work["flops"] / gemm, work["output_bytes"] / work["write_bytes_per_s"])
+
+
+# --- measuring ------------------------------------------------------------------
 
 
 def calls_per_sample(function) -> int:
@@ -133,9 +285,7 @@ def measure(candidates: dict, rounds: int) -> dict:
     for function in candidates.values():
         for _ in range(3):
             function()
-    repeats = {
-        name: calls_per_sample(function) for name, function in candidates.items()
-    }
+    repeats = {name: calls_per_sample(f) for name, f in candidates.items()}
     samples = {name: [] for name in candidates}
     names = list(candidates)
     for r in range(rounds):
@@ -159,127 +309,107 @@ def measure(candidates: dict, rounds: int) -> dict:
 
 
 def peak_extra_memory(function, output_nbytes: int) -> float:
-    """Memory a call needs beyond its output, over the output size.
-
-    The peak of what the call allocates (tracemalloc, which sees NumPy's
-    allocations), less the output, plus the part of relunet's per-thread
-    workspace the call used (allocated by an earlier call, so invisible to
-    tracemalloc, but memory the call needs all the same)."""
-    workspace = thread_workspace()
-    workspace.high_water = 0
+    """Peak memory a call allocates beyond its output, over the output size."""
     tracemalloc.start()
     tracemalloc.reset_peak()
     result = function()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     del result
-    return (peak - output_nbytes + workspace.high_water) / output_nbytes
+    return (peak - output_nbytes) / output_nbytes
 
 
-# --- the cases --------------------------------------------------------------------
+def run_case(name, layers, x, relunet_calls, reference, rounds, rates, mode):
+    dtype = x.dtype
+    expected = rn.jacobian(x, layers)
+    peers = peer_calls(layers, x)
+    check_agreement({**relunet_calls, **peers}, expected)
+    timings = measure({**relunet_calls, **peers, **reference}, rounds)
+    work = case_work(layers, x.shape[0], mode, dtype)
+    work["write_bytes_per_s"] = write_bandwidth(work["output_bytes"], rounds)
+    result = {
+        "name": name,
+        "dtype": np.dtype(dtype).name,
+        "batch": int(x.shape[0]),
+        "widths": [layers[0].n_in] + [layer.n_out for layer in layers],
+        "mode": mode,
+        "timings": timings,
+        "work": work,
+        "roofline_s": roofline_s(work, rates, dtype),
+        "peak_extra_memory_over_output": peak_extra_memory(
+            lambda: rn.jacobian(x, layers, mode=mode), expected.nbytes
+        ),
+    }
+    if len(layers) > 1:
+        result["auto_mode"] = rn.choose_mode(layers)
+        result["best_bracketing"] = rn.best_bracketing(layers)[1]
+        result["multiply_adds_per_sample"] = {
+            m: rn.jacobian_cost(layers, m) for m in ("forward", "reverse", "optimal")
+        }
+    print(f"{name} {result['dtype']}: done", flush=True)
+    return result
 
 
-def single_layer_cases(rounds: int) -> list[dict]:
+def single_layer_cases(rounds: int, rates: dict) -> list[dict]:
     cases = []
     for dtype in (np.float32, np.float64):
-        for batch, n_in, n_out in SINGLE_SIZES:
+        for size, (batch, n_in, n_out) in SINGLE_SIZES.items():
             rng = np.random.default_rng(batch + n_in)
             layer = rn.Dense(
                 rng.normal(size=(n_out, n_in)).astype(dtype),
                 rng.normal(size=n_out).astype(dtype),
             )
             x = rng.normal(size=(batch, n_in)).astype(dtype)
-            x_tf = tf.constant(x)
-            eager, traced = tf_network([layer])
-            np.testing.assert_allclose(
-                rn.jacobian(x, layer), traced(x_tf).numpy(), rtol=1e-5, atol=1e-6
-            )
-            candidates = {
-                "relunet": lambda x=x, layer=layer: rn.jacobian(x, layer),
-                "tf_function": lambda x_tf=x_tf, f=traced: f(x_tf),
-                "write_floor": write_floor((batch, n_out, n_in), dtype),
-            }
-            result = measure(candidates, rounds)
-            # Eager mode is measured in rounds of its own, after the others: its
-            # large temporary allocations slow down the memory system (page
-            # faults on fresh memory) for whatever runs right after it, which
-            # would charge its cost to the other candidates.
-            result.update(
-                measure(
-                    {"tf_eager": lambda x_tf=x_tf, f=eager: f(x_tf)},
-                    max(3, rounds // 3),
+            cases.append(
+                run_case(
+                    f"one layer, {size} ({batch}x{n_in}->{n_out})",
+                    [layer],
+                    x,
+                    {"relunet": lambda x=x, layer=layer: rn.jacobian(x, layer)},
+                    {"write_floor": write_floor((batch, n_out, n_in), dtype)},
+                    rounds,
+                    rates,
+                    "auto",
                 )
             )
-            output = batch * n_out * n_in * np.dtype(dtype).itemsize
-            cases.append(
-                {
-                    "case": "single_layer",
-                    "dtype": np.dtype(dtype).name,
-                    "batch": batch,
-                    "n_in": n_in,
-                    "n_out": n_out,
-                    "timings": result,
-                    "peak_extra_memory_over_output": peak_extra_memory(
-                        lambda: rn.jacobian(x, layer), output
-                    ),
-                }
-            )
-            print(
-                f"single layer {np.dtype(dtype).name} {batch}x{n_in}x{n_out}: done",
-                flush=True,
-            )
     return cases
 
 
-def deep_cases(rounds: int) -> list[dict]:
+def deep_cases(rounds: int, rates: dict) -> list[dict]:
     cases = []
-    for n_out in (1, 64):
+    for name, (widths, mode) in DEEP_CASES.items():
         dtype = np.float32
-        layers = rn.he_normal(
-            DEEP_WIDTHS + [n_out], seed=n_out, bias_std=0.1, dtype=dtype
-        )
+        layers = rn.he_normal(widths, seed=len(name), bias_std=0.1, dtype=dtype)
         x = (
-            np.random.default_rng(n_out)
-            .normal(size=(DEEP_BATCH, DEEP_WIDTHS[0]))
+            np.random.default_rng(widths[-1])
+            .normal(size=(BATCH, widths[0]))
             .astype(dtype)
         )
-        x_tf = tf.constant(x)
-        _, traced = tf_network(layers)
-        np.testing.assert_allclose(
-            rn.jacobian(x, layers), traced(x_tf).numpy(), rtol=1e-3, atol=1e-4
+        modes = ["auto", "forward", "reverse"] + (
+            ["optimal"] if mode == "optimal" else []
         )
-        candidates = {
-            "relunet_auto": lambda: rn.jacobian(x, layers, mode="auto"),
-            "relunet_forward": lambda: rn.jacobian(x, layers, mode="forward"),
-            "relunet_reverse": lambda: rn.jacobian(x, layers, mode="reverse"),
-            "tf_function": lambda: traced(x_tf),
-            "chain_floor": chain_floor(x, layers),
+        relunet_calls = {
+            f"relunet_{m}": lambda m=m: rn.jacobian(x, layers, mode=m) for m in modes
         }
-        result = measure(candidates, rounds)
-        output = DEEP_BATCH * n_out * DEEP_WIDTHS[0] * np.dtype(dtype).itemsize
         cases.append(
-            {
-                "case": "deep",
-                "dtype": np.dtype(dtype).name,
-                "batch": DEEP_BATCH,
-                "n_in": DEEP_WIDTHS[0],
-                "n_out": n_out,
-                "widths": DEEP_WIDTHS + [n_out],
-                "auto_mode": rn.choose_mode(layers),
-                "timings": result,
-                "peak_extra_memory_over_output": peak_extra_memory(
-                    lambda: rn.jacobian(x, layers), output
-                ),
-            }
+            run_case(
+                name,
+                layers,
+                x,
+                relunet_calls,
+                {"unmasked_chain": unmasked_chain(x, layers, mode)},
+                rounds,
+                rates,
+                mode,
+            )
         )
-        print(f"deep network, n_out = {n_out}: done", flush=True)
     return cases
 
 
-# --- reporting ----------------------------------------------------------------------
+# --- reporting ------------------------------------------------------------------
 
 
-def machine() -> dict:
+def environment() -> dict:
     model = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -288,7 +418,14 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    blas = [
+        {
+            key: info.get(key)
+            for key in ("internal_api", "version", "architecture", "num_threads")
+        }
+        for info in threadpoolctl.threadpool_info()
+        if info.get("user_api") == "blas"
+    ]
     libc = " ".join(platform.libc_ver()).strip() or "libc ?"
     return {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
@@ -299,135 +436,188 @@ def machine() -> dict:
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "numpy_blas": blas,
+        "blas_environment_dropped": DROPPED,
         "tensorflow": tf.__version__,
         "tensorflow_onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
+        "tensorflow_threads": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads()
+            or "default (all cores)",
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads()
+            or "default (all cores)",
+        },
+        "jax": jax.__version__,
+        "jax_devices": [str(d) for d in jax.devices()],
         "relunet": rn.__version__,
     }
 
 
-def ratios(results: dict) -> dict:
-    """The figures the targets are stated in."""
-    out = {}
-    for case in results["cases"]:
-        t = {name: v["median_s"] for name, v in case["timings"].items()}
-        if case["case"] == "single_layer":
-            key = (
-                f"single {case['dtype']} {case['batch']}x{case['n_in']}x{case['n_out']}"
+def figures(case: dict) -> dict:
+    """The ratios the goals are stated in (speed-ups: above 1 is faster)."""
+    t = {name: v["median_s"] for name, v in case["timings"].items()}
+    ours = t["relunet"] if "relunet" in t else t[f"relunet_{case['mode']}"]
+    best_peer = min(PEERS, key=lambda p: t[p])
+    out = {
+        "relunet_s": ours,
+        "best_peer": best_peer,
+        "best_peer_s": t[best_peer],
+        "speed_up_over_best_peer": t[best_peer] / ours,
+        "time_over_roofline": ours / case["roofline_s"],
+    }
+    out.update({f"speed_up_over_{p}": t[p] / ours for p in PEERS})
+    if "write_floor" in t:
+        out["time_over_write_floor"] = ours / t["write_floor"]
+    else:
+        out["time_over_unmasked_chain"] = ours / t["unmasked_chain"]
+        pure = min(t["relunet_forward"], t["relunet_reverse"])
+        out["auto_over_better_pure_order"] = t["relunet_auto"] / pure
+        if "relunet_optimal" in t:
+            out["speed_up_of_optimal_over_better_pure_order"] = (
+                pure / t["relunet_optimal"]
             )
-            out[key] = {
-                "speed-up over tf.function": t["tf_function"] / t["relunet"],
-                "speed-up over eager": t["tf_eager"] / t["relunet"],
-                "time over write floor": t["relunet"] / t["write_floor"],
-                "peak extra memory / output": case["peak_extra_memory_over_output"],
-            }
-        else:
-            key = f"deep {case['dtype']} n_out={case['n_out']}"
-            best = min(t["relunet_forward"], t["relunet_reverse"])
-            out[key] = {
-                "speed-up over tf.function": t["tf_function"] / t["relunet_auto"],
-                "time over chain floor": t["relunet_auto"] / t["chain_floor"],
-                "auto over best mode": t["relunet_auto"] / best,
-                "peak extra memory / output": case["peak_extra_memory_over_output"],
-            }
     return out
 
 
-TARGETS = [
-    # (case prefix, figure, comparison, bound)
-    ("single", "speed-up over tf.function", ">=", 3.0),
-    ("single float32 1024x256x256", "time over write floor", "<=", 1.5),
-    ("single float64 1024x256x256", "time over write floor", "<=", 1.5),
-    ("deep float32 n_out=1", "speed-up over tf.function", ">=", 1.5),
-    ("deep float32 n_out=64", "speed-up over tf.function", ">=", 0.9),
-    ("deep", "time over chain floor", "<=", 1.5),
-    ("deep", "auto over best mode", "<=", 1.10),
-    ("", "peak extra memory / output", "<=", 1.5),
+#: (case name prefix, figure, comparison, bound): the performance goals.
+GOALS = [
+    ("one layer, tiny", "speed_up_over_best_peer", ">=", 0.5),
+    ("one layer, mid", "speed_up_over_best_peer", ">=", 1.0),
+    ("one layer, largest", "speed_up_over_best_peer", ">=", 3.0),
+    ("one layer, mid", "time_over_write_floor", "<=", 3.0),
+    ("one layer, largest", "time_over_write_floor", "<=", 1.5),
+    ("deep, 1 output", "speed_up_over_best_peer", ">=", 1.0),
+    ("deep, 64 outputs", "speed_up_over_best_peer", ">=", 1.0),
+    ("tall", "speed_up_over_best_peer", ">=", 1.0),
+    ("deep, 1 output", "time_over_unmasked_chain", "<=", 1.3),
+    ("deep, 64 outputs", "time_over_unmasked_chain", "<=", 1.3),
+    ("tall", "time_over_unmasked_chain", "<=", 1.3),
+    ("hourglass", "speed_up_of_optimal_over_better_pure_order", ">=", 1.0),
 ]
 
 
+def goal_rows(results: dict) -> list[dict]:
+    rows = []
+    for prefix, figure, op, bound in GOALS:
+        for case in results["cases"]:
+            if case["name"].startswith(prefix):
+                value = case["figures"][figure]
+                met = value >= bound if op == ">=" else value <= bound
+                rows.append(
+                    {
+                        "case": case["name"],
+                        "dtype": case["dtype"],
+                        "figure": figure,
+                        "goal": f"{op} {bound:g}",
+                        "value": value,
+                        "met": bool(met),
+                    }
+                )
+    return rows
+
+
+def duration(seconds: float) -> str:
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.1f} us"
+
+
 def markdown(results: dict) -> str:
-    m = results["machine"]
+    env, rates = results["environment"], results["rates"]
+    blas = "; ".join(
+        f"{b['internal_api']} {b['version']}, kernel {b['architecture']}, "
+        f"{b['num_threads']} threads"
+        for b in env["numpy_blas"]
+    )
+    dropped = (
+        ", ".join(f"{k}={v}" for k, v in env["blas_environment_dropped"].items())
+        or "none was set"
+    )
     lines = [
         "# Benchmark results",
         "",
-        f"Measured {m['date_utc']} UTC on {m['cpu']} ({m['cpu_count']} cores), "
-        f"{m['platform']};",
-        f"Python {m['python']}, NumPy {m['numpy']} ({m['blas']}), TensorFlow "
-        f"{m['tensorflow']} "
-        f"(oneDNN: {m['tensorflow_onednn']}), relunet {m['relunet']}.",
+        f"Measured {env['date_utc']} UTC on {env['cpu']} ({env['cpu_count']} cores), "
+        f"{env['platform']}. Python {env['python']}; NumPy {env['numpy']} on {blas} "
+        f"(variables forcing a kernel, dropped for this run: {dropped}); TensorFlow "
+        f"{env['tensorflow']} (oneDNN: {env['tensorflow_onednn']}, threads: "
+        f"{env['tensorflow_threads']['intra_op']}); JAX {env['jax']} "
+        f"({', '.join(env['jax_devices'])}); relunet {env['relunet']}.",
         f"Medians of {results['rounds']} interleaved rounds; generated by `make bench` "
-        "(bench/run.py).",
+        "(bench/run.py). Machine rates measured in the same run: matrix product "
+        f"{rates['gemm_flops_per_s_float32'] / 1e9:.0f} GFLOP/s (float32), "
+        f"{rates['gemm_flops_per_s_float64'] / 1e9:.0f} GFLOP/s (float64); the "
+        "bandwidth of filling memory of each output's size is in the last table.",
         "",
-        "## Times (median per call, min-max in brackets)",
+        "## Goals",
         "",
-        "| case | candidate | median | min | max |",
-        "|---|---|---|---|---|",
+        "| case | dtype | figure | goal | measured | met |",
+        "|---|---|---|---|---|---|",
     ]
-    for case in results["cases"]:
-        label = (
-            f"single {case['dtype']} {case['batch']}x{case['n_in']}x{case['n_out']}"
-            if case["case"] == "single_layer"
-            else f"deep {case['dtype']} n_out={case['n_out']} "
-            f"(auto = {case['auto_mode']})"
+    for row in results["goals"]:
+        lines.append(
+            f"| {row['case']} | {row['dtype']} | {row['figure']} | {row['goal']} | "
+            f"{row['value']:.2f} | {'yes' if row['met'] else '**missed**'} |"
         )
-        for name, v in case["timings"].items():
-            lines.append(
-                f"| {label} | {name} | {v['median_s'] * 1e3:.3f} ms | "
-                f"{v['min_s'] * 1e3:.3f} | {v['max_s'] * 1e3:.3f} |"
-            )
     lines += [
         "",
-        "## Ratios and targets",
+        "## Against every peer and both floors",
         "",
-        "| case | figure | value | target | met |",
-        "|---|---|---|---|---|",
+        "| case | dtype | relunet | best peer | speed-up over best peer | "
+        "over the measured reference | over the roofline bound |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for key, figures in results["ratios"].items():
-        for figure, value in figures.items():
-            target = next(
-                (
-                    f"{op} {bound:g}"
-                    for prefix, fig, op, bound in TARGETS
-                    if key.startswith(prefix) and fig == figure
-                ),
-                "",
+    for case in results["cases"]:
+        f = case["figures"]
+        reference = f.get("time_over_write_floor", f.get("time_over_unmasked_chain"))
+        lines.append(
+            f"| {case['name']} | {case['dtype']} | {duration(f['relunet_s'])} | "
+            f"{f['best_peer']} {duration(f['best_peer_s'])} | "
+            f"{f['speed_up_over_best_peer']:.2f}x | {reference:.2f} | "
+            f"{f['time_over_roofline']:.2f} |"
+        )
+    lines += [
+        "",
+        "## Times (median per call; min and max over the rounds)",
+        "",
+        "| case | dtype | candidate | median | min | max |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in results["cases"]:
+        for name, v in case["timings"].items():
+            lines.append(
+                f"| {case['name']} | {case['dtype']} | {name} | "
+                f"{duration(v['median_s'])} | {duration(v['min_s'])} | "
+                f"{duration(v['max_s'])} |"
             )
-            met = ""
-            if target:
-                op, bound = target.split()
-                met = (
-                    "yes"
-                    if (value >= float(bound) if op == ">=" else value <= float(bound))
-                    else "**no**"
-                )
-            lines.append(f"| {key} | {figure} | {value:.2f} | {target} | {met} |")
+        work = case["work"]
+        lines.append(
+            f"| {case['name']} | {case['dtype']} | roofline bound "
+            f"({work['flops'] / 1e6:.1f} MFLOP, {work['output_bytes'] / 2**20:.2f} MiB "
+            f"written at {work['write_bytes_per_s'] / 1e9:.1f} GB/s) | "
+            f"{duration(case['roofline_s'])} | | |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rounds",
-        type=int,
-        default=15,
-        help="interleaved rounds per case (default 15)",
+        "--rounds", type=int, default=15, help="interleaved rounds (default 15)"
     )
     parser.add_argument(
         "--quick", action="store_true", help="3 rounds, results not written"
     )
     args = parser.parse_args(argv)
     rounds = 3 if args.quick else args.rounds
+    rates = machine_rates(rounds)
     results = {
-        "machine": machine(),
+        "environment": environment(),
         "rounds": rounds,
-        "cases": single_layer_cases(rounds) + deep_cases(rounds),
+        "rates": rates,
+        "cases": single_layer_cases(rounds, rates) + deep_cases(rounds, rates),
     }
-    results["ratios"] = ratios(results)
-    results["targets"] = [
-        {"case_prefix": prefix, "figure": figure, "comparison": op, "bound": bound}
-        for prefix, figure, op, bound in TARGETS
-    ]
+    for case in results["cases"]:
+        case["figures"] = figures(case)
+    results["goals"] = goal_rows(results)
     report = markdown(results)
     print(report)
     if not args.quick:

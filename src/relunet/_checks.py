@@ -51,7 +51,7 @@ def as_float_array(value, name: str) -> np.ndarray:
             f"{name} must hold real numbers (integer or floating dtype), "
             f"got dtype {array.dtype}"
         )
-    if not np.all(np.isfinite(array)):
+    if not np.isfinite(array).all():
         bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(
             f"{name} must be finite, got {bad} NaN or infinite "

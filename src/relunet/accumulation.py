@@ -104,7 +104,8 @@ def masked_copy(
     Row ``j`` of ``D W`` is row ``j`` of ``W`` times ``f'(z_j)``. For ReLU
     that is the row itself, the zero row, or ``at_zero`` times the row, so
     the rows are copied from a table instead of multiplied: exact +0.0 for
-    inactive units, and (measured) MEASURED_TAKE faster than the product.
+    inactive units, and faster than multiplying by the mask (measured 3.6x
+    for 256 samples of a 64 x 64 layer, 1.2x for 1024 of a 256 x 256 one).
     """
     if activation != "relu":
         slopes = slope_unchecked(z, activation, at_zero)
@@ -115,8 +116,8 @@ def masked_copy(
     if at_zero != 0.0:
         table.append(at_zero * W)
         index = np.where(z == 0, n_out + 1 + unit, index)  # row j of at_zero W
-    table = np.concatenate(table)
-    return np.take(table, index, axis=0, out=out, mode="clip")  # "raise" buffers out
+    # mode="clip": the default "raise" copies through a buffer
+    return np.take(np.concatenate(table), index, axis=0, out=out, mode="clip")
 
 
 class Factor:
@@ -182,10 +183,10 @@ def _reverse_accumulation(factors: list[Factor], out: np.ndarray) -> None:
 def _times_matrix(P: np.ndarray, W: np.ndarray, out=None) -> np.ndarray:
     """``P[s] @ W`` for every sample ``s``: (block, m, k) @ (k, n) -> (block, m, n).
 
-    As one matrix product of shape (block * m, k) @ (k, n): NumPy's stacked
-    matmul would call BLAS once per sample, which for m = 1 is a
-    matrix-vector product per sample (measured 9x slower, 256 samples of a
-    64-256-256-256-256-1 network).
+    One matrix product of shape (block * m, k) @ (k, n): NumPy's stacked
+    matmul would call BLAS once per sample, a matrix-vector product when
+    m = 1 (measured 1.9x slower for 256 samples of the 64-256-256-256-256-1
+    network, 1.2x with 64 outputs).
     """
     block, m, k = P.shape
     result = np.empty((block, m, W.shape[1]), P.dtype) if out is None else out
