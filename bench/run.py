@@ -60,7 +60,7 @@ import tensorflow as tf  # noqa: E402
 import threadpoolctl  # noqa: E402
 
 import relunet as rn  # noqa: E402
-from relunet.accumulation import _bracketing_table  # noqa: E402
+from relunet.accumulation import _bracketing_table, pure_order  # noqa: E402
 from relunet.network import weights  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)  # float64 cases stay float64
@@ -167,28 +167,37 @@ def write_floor(shape, dtype):
 
 def unmasked_chain(x, layers, mode):
     """The forward pass, then the Jacobian's matrix products without masks,
-    in ``mode``'s order (forward, reverse, or the best bracketing's split
-    with each side in its pure order), into buffers allocated beforehand:
-    the arithmetic relunet does, without masks or allocation."""
+    in the order relunet uses for ``mode`` (forward, reverse, or the best
+    bracketing: its split, each side in its pure order), into buffers
+    allocated beforehand: relunet's arithmetic without masks or allocation."""
     dtype, batch = x.dtype, x.shape[0]
     Ws = [W for W, _ in weights(layers, dtype)]
     bs = [b for _, b in weights(layers, dtype)]
     widths = [layers[0].n_in] + [layer.n_out for layer in layers]
+    L = len(layers)
     mode = rn.choose_mode(layers) if mode == "auto" else mode
-    split = {"forward": len(layers), "reverse": 0}.get(mode)  # layers 1..split
-    if mode == "optimal":  # go forward, the others in reverse
-        split = _bracketing_table(widths)[1, len(layers)][1]
-    below, above = Ws[:split], Ws[split:]
-    rev_steps = above[-2:0:-1] if split == 0 else above[-2::-1]  # W_1 last, into out
-
-    def buffers(rows, widths_):
-        return [np.empty((batch * rows, n), dtype) for n in widths_]
-
-    fwd_first = np.empty((batch, widths[0], widths[1]), dtype)
-    fwd_bufs = buffers(widths[0], widths[2 : split + 1])
-    rev_first = np.empty((batch, widths[-1], widths[-2]), dtype)
-    rev_bufs = buffers(widths[-1], [W.shape[1] for W in rev_steps])
     out = np.empty((batch, widths[-1], widths[0]), dtype)
+    if mode != "optimal":
+        chain = [segment(Ws, widths, batch, 1, L, mode, out)]
+    else:
+        table = _bracketing_table(widths)
+        if pure_order(table, widths, 1, L) is not None:
+            chain = [
+                segment(Ws, widths, batch, 1, L, pure_order(table, widths, 1, L), out)
+            ]
+        else:
+            k = table[1, L][1]
+            top = np.empty((batch, widths[L], widths[k]), dtype)
+            bottom = np.empty((batch, widths[k], widths[0]), dtype)
+            order_top = pure_order(table, widths, k + 1, L)
+            order_bottom = pure_order(table, widths, 1, k)
+            if order_top is None or order_bottom is None:
+                raise NotImplementedError("a split of more than two pure orders")
+            chain = [
+                segment(Ws, widths, batch, k + 1, L, order_top, top),
+                segment(Ws, widths, batch, 1, k, order_bottom, bottom),
+                lambda: np.matmul(top, bottom, out=out),
+            ]
 
     def run():
         a = x
@@ -196,25 +205,46 @@ def unmasked_chain(x, layers, mode):
             z = a @ W.T
             z += b
             a = np.maximum(z, 0)
-        T = R = None
-        if below:
-            fwd_first[...] = below[0].T
-            T = fwd_first.reshape(-1, widths[1])
-            for W, buf in zip(below[1:], fwd_bufs):
-                T = np.matmul(T, W.T, out=buf)
-            T = T.reshape(batch, widths[0], widths[split])
-        if above:
-            rev_first[...] = above[-1]
-            R = rev_first.reshape(-1, widths[-2])
-            for W, buf in zip(rev_steps, rev_bufs):
-                R = np.matmul(R, W, out=buf)
-        if T is None:  # pure reverse: the last product, with W_1, into out
-            np.matmul(R, Ws[0], out=out.reshape(-1, widths[0]))
-        elif R is None:
-            np.copyto(out, T.transpose(0, 2, 1))
+        for step in chain:
+            step()
+
+    run.out = out
+    return run
+
+
+def segment(Ws, widths, batch, i, j, order, out):
+    """``W_j ... W_i`` for every sample, in ``order``, into ``out`` of shape
+    (batch, n_j, n_{i-1}); the first factor copied per sample, as relunet does."""
+    dtype = out.dtype
+    if order == "forward":  # kept transposed: (batch, n_{i-1}, n_l)
+        first = np.empty((batch, widths[i - 1], widths[i]), dtype)
+        steps = [
+            (W.T, np.empty((batch * widths[i - 1], W.shape[0]), dtype)) for W in Ws[i:j]
+        ]
+
+        def run():
+            first[...] = Ws[i - 1].T
+            T = first.reshape(-1, widths[i])
+            for W_T, buffer in steps:
+                T = np.matmul(T, W_T, out=buffer)
+            np.copyto(
+                out, T.reshape(batch, widths[i - 1], widths[j]).transpose(0, 2, 1)
+            )
+
+        return run
+    first = np.empty((batch, widths[j], widths[j - 1]), dtype)
+    inner = Ws[i - 1 : j - 1][::-1]  # W_{j-1}, ..., W_i; the last into out
+    steps = [(W, np.empty((batch * widths[j], W.shape[1]), dtype)) for W in inner[:-1]]
+
+    def run():
+        first[...] = Ws[j - 1]
+        R = first.reshape(-1, widths[j - 1])
+        for W, buffer in steps:
+            R = np.matmul(R, W, out=buffer)
+        if inner:
+            np.matmul(R, inner[-1], out=out.reshape(-1, widths[i - 1]))
         else:
-            R = R.reshape(batch, widths[-1], widths[split])
-            np.matmul(R, T.transpose(0, 2, 1), out=out)
+            out[...] = first
 
     return run
 

@@ -32,9 +32,9 @@ def toc_root() -> str:
     return yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))["root"]
 
 
-def load_script(name: str) -> ModuleType:
-    """Import ``scripts/<name>.py`` (the scripts folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+def load_script(name: str, folder: str = "scripts") -> ModuleType:
+    """Import ``<folder>/<name>.py`` (scripts and bench are not packages)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -206,18 +206,31 @@ def _best_bracketing_product(factors: list[Factor], out: np.ndarray) -> None:
 
     def product(i: int, j: int, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:
-            out = np.empty((factors[0].z.shape[0], widths[j], widths[i - 1]), out_dtype)
-        if all(table[i, m][1] == m - 1 for m in range(i + 1, j + 1)):
-            _chain_product(factors[i - 1 : j], "forward", out)
-        elif all(table[m, j][1] == m for m in range(i, j)):
-            _chain_product(factors[i - 1 : j], "reverse", out)
-        else:
+            out = np.empty((len(factors[0].z), widths[j], widths[i - 1]), dtype)
+        order = pure_order(table, widths, i, j)
+        if order is None:
             k = table[i, j][1]
             np.matmul(product(k + 1, j), product(i, k), out=out)
+        else:
+            _chain_product(factors[i - 1 : j], order, out)
         return out
 
-    out_dtype = out.dtype
+    dtype = out.dtype
     product(1, len(factors), out)
+
+
+def pure_order(table: dict, widths: list[int], i: int, j: int) -> str | None:
+    """``"forward"`` or ``"reverse"`` if the best bracketing of ``F_j ... F_i``
+    (in :func:`_bracketing_table`'s ``table``) is that pure order, else None.
+
+    Two factors are both: the order that starts from the smaller factor
+    (the one copied with its mask), reverse on a tie, as the table counts it.
+    """
+    forward = all(table[i, m][1] == m - 1 for m in range(i + 1, j + 1))
+    reverse = all(table[m, j][1] == m for m in range(i, j))
+    if forward and reverse:
+        return "forward" if widths[i - 1] < widths[j] else "reverse"
+    return "forward" if forward else "reverse" if reverse else None
 
 
 #: Memory for the partial products of one block of samples (bytes).
