@@ -1,14 +1,15 @@
-"""The input Jacobian of a network, accumulated forward or in reverse.
-
-Chapters 2, 4 and 6.
+"""The input Jacobian of a network: a chain of masked products (chapters 2, 4, 6).
 
 For a network of L layers (notation page) the chain rule gives
 
     J(x) = D_L W_L D_{L-1} W_{L-1} ... D_1 W_1,   D_l = diag(f_l'(z_l)),
 
 a product of matrices that can be evaluated from the input side (forward
-accumulation) or from the output side (reverse accumulation). Both give the
-same matrix; their costs differ with the layer widths (chapter 4).
+accumulation), from the output side (reverse accumulation), or in any other
+bracketing. All give the same matrix; their costs differ with the layer
+widths (chapter 4). Read from the top: :func:`jacobian`, the masked copy of
+one factor, the two accumulations, the best bracketing; then the costs that
+choose between them.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from importlib import resources
 
 
 def recorded_benchmark() -> dict:
-    """The recorded benchmark: machine, cases, ratios, targets and rounds.
+    """The recorded benchmark: environment, rates, cases, goals and rounds.
 
     Returns
     -------
