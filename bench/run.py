@@ -600,6 +600,8 @@ def markdown(results: dict) -> str:
         )
     lines += [
         "",
+        "Why each missed goal is missed, measured: `bench/README.md`.",
+        "",
         "## Against every peer and both floors",
         "",
         "| case | dtype | relunet (fastest) | best peer (fastest) | "
