@@ -174,30 +174,22 @@ def unmasked_chain(x, layers, mode):
     Ws = [W for W, _ in weights(layers, dtype)]
     bs = [b for _, b in weights(layers, dtype)]
     widths = [layers[0].n_in] + [layer.n_out for layer in layers]
-    L = len(layers)
     mode = rn.choose_mode(layers) if mode == "auto" else mode
+    table = _bracketing_table(widths)
+
+    def steps(i, j, out):
+        """The products of W_j ... W_i into ``out``, as relunet orders them."""
+        order = mode if mode != "optimal" else pure_order(table, widths, i, j)
+        if order is not None:
+            return [segment(Ws, widths, batch, i, j, order, out)]
+        k = table[i, j][1]
+        top = np.empty((batch, widths[j], widths[k]), dtype)
+        bottom = np.empty((batch, widths[k], widths[i - 1]), dtype)
+        product = lambda: np.matmul(top, bottom, out=out)
+        return steps(k + 1, j, top) + steps(i, k, bottom) + [product]
+
     out = np.empty((batch, widths[-1], widths[0]), dtype)
-    if mode != "optimal":
-        chain = [segment(Ws, widths, batch, 1, L, mode, out)]
-    else:
-        table = _bracketing_table(widths)
-        if pure_order(table, widths, 1, L) is not None:
-            chain = [
-                segment(Ws, widths, batch, 1, L, pure_order(table, widths, 1, L), out)
-            ]
-        else:
-            k = table[1, L][1]
-            top = np.empty((batch, widths[L], widths[k]), dtype)
-            bottom = np.empty((batch, widths[k], widths[0]), dtype)
-            order_top = pure_order(table, widths, k + 1, L)
-            order_bottom = pure_order(table, widths, 1, k)
-            if order_top is None or order_bottom is None:
-                raise NotImplementedError("a split of more than two pure orders")
-            chain = [
-                segment(Ws, widths, batch, k + 1, L, order_top, top),
-                segment(Ws, widths, batch, 1, k, order_bottom, bottom),
-                lambda: np.matmul(top, bottom, out=out),
-            ]
+    chain = steps(1, len(layers), out)
 
     def run():
         a = x

@@ -206,6 +206,7 @@ def _best_bracketing_product(factors: list[Factor], out: np.ndarray) -> None:
     """
     widths = [factors[0].W.shape[1]] + [factor.W.shape[0] for factor in factors]
     table = _bracketing_table(widths)
+    dtype = out.dtype
 
     def product(i: int, j: int, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:
@@ -218,7 +219,6 @@ def _best_bracketing_product(factors: list[Factor], out: np.ndarray) -> None:
             _chain_product(factors[i - 1 : j], order, out)
         return out
 
-    dtype = out.dtype
     product(1, len(factors), out)
 
 
@@ -375,14 +375,6 @@ def choose_mode(layers: Dense | Sequence[Dense]) -> str:
     """
     forward_cost = jacobian_cost(layers, "forward")
     return "forward" if forward_cost < jacobian_cost(layers, "reverse") else "reverse"
-
-
-def scale_by_slope(
-    array: np.ndarray, z: np.ndarray, activation: str, at_zero: float
-) -> None:
-    """Multiply ``array`` in place by ``f'(z)``, ``z`` broadcastable to it."""
-    if activation != "linear":
-        array *= slope_unchecked(z, activation, at_zero).astype(array.dtype, copy=False)
 
 
 def _check_mode(mode, allowed) -> None:

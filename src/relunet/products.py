@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from relunet._checks import as_at_zero, as_float_array
-from relunet.accumulation import scale_by_slope
+from relunet.activations import slope_unchecked
 from relunet.layers import Dense
 from relunet.network import prepare, trace, weights
 
@@ -102,3 +102,11 @@ def _direction(value, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
             f"{name} must have shape {tuple(shape)}, got shape {array.shape}"
         )
     return np.atleast_2d(array).astype(np.result_type(array, dtype), copy=False)
+
+
+def scale_by_slope(
+    array: np.ndarray, z: np.ndarray, activation: str, at_zero: float
+) -> None:
+    """Multiply ``array`` in place by ``f'(z)``, ``z`` broadcastable to it."""
+    if activation != "linear":
+        array *= slope_unchecked(z, activation, at_zero).astype(array.dtype, copy=False)
