@@ -26,7 +26,7 @@ export MKL_NUM_THREADS := 1
 export TF_NUM_INTRAOP_THREADS := 1
 export TF_NUM_INTEROP_THREADS := 1
 
-.PHONY: setup check-python book test notebooks lab bench pdf check-binder check-standalone lock clean distclean
+.PHONY: setup check-python book test check-portable notebooks lab bench pdf check-binder check-standalone lock clean distclean
 
 setup: check-python $(STAMP)
 
@@ -55,6 +55,13 @@ book: setup
 ## arguments with ARGS, e.g. make test ARGS="chapters/05_linear_regions.ipynb"
 test: setup
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(ARGS)
+
+## check-portable: strict nbval of every chapter under three perturbations that
+## change the last bits as another CPU would: TensorFlow's oneDNN kernels on,
+## OpenBLAS on its Sandybridge kernel, two threads (about 7 minutes); run it
+## before every change to a chapter
+check-portable: setup
+	$(BIN)/python scripts/check_portable.py
 
 ## notebooks: re-execute every chapter in place, in a fresh kernel
 notebooks: setup
