@@ -60,7 +60,7 @@ import tensorflow as tf  # noqa: E402
 import threadpoolctl  # noqa: E402
 
 import relunet as rn  # noqa: E402
-from relunet.accumulation import _bracketing_table, pure_order  # noqa: E402
+from relunet.accumulation import _bracketing_table  # noqa: E402
 from relunet.network import weights  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)  # float64 cases stay float64
@@ -179,10 +179,19 @@ def unmasked_chain(x, layers, mode):
 
     def steps(i, j, out):
         """The products of W_j ... W_i into ``out``, as relunet orders them."""
-        order = mode if mode != "optimal" else pure_order(table, widths, i, j)
-        if order is not None:
-            return [segment(Ws, widths, batch, i, j, order, out)]
-        k = table[i, j][1]
+        how = mode if mode != "optimal" else table[i, j][1]
+        if how in ("forward", "reverse"):
+            return [segment(Ws, widths, batch, i, j, how, out)]
+        if how == "reverse step":
+            top = np.empty((batch, widths[j], widths[i]), dtype)
+            flat = out.reshape(-1, widths[i - 1])
+            product = lambda: np.matmul(top.reshape(-1, widths[i]), Ws[i - 1], out=flat)
+            return steps(i + 1, j, top) + [product]
+        if how == "forward step":
+            bottom = np.empty((batch, widths[j - 1], widths[i - 1]), dtype)
+            product = lambda: np.matmul(Ws[j - 1], bottom, out=out)
+            return steps(i, j - 1, bottom) + [product]
+        k = how
         top = np.empty((batch, widths[j], widths[k]), dtype)
         bottom = np.empty((batch, widths[k], widths[i - 1]), dtype)
         product = lambda: np.matmul(top, bottom, out=out)

@@ -107,36 +107,111 @@ def test_overflow_inside_the_network_is_treated_alike_for_every_at_zero(at_zero)
         np.testing.assert_array_equal(ours, default)
 
 
-def _all_bracketings(widths, i, j):
-    """Every (cost, order) of F_j ... F_i by brute force, with best_bracketing's cost
-    rule.
-    """
-    if i == j:
-        single = len(widths) == 2
-        return [(widths[i] * widths[i - 1] if single else 0, f"F{i}")]
-    found = []
-    for k in range(i, j):
-        for left_cost, left in _all_bracketings(widths, k + 1, j):
-            for right_cost, right in _all_bracketings(widths, i, k):
-                cost = left_cost + right_cost + widths[j] * widths[k] * widths[i - 1]
-                if j == i + 1:
-                    cost += min(widths[j] * widths[k], widths[k] * widths[i - 1])
-                found.append((cost, f"({left}) ({right})"))
-    return found
+def _cheapest(widths, i, j):
+    """The cheapest way to form F_j ... F_i by brute force over every tree of
+    pure orders, steps and splits, each priced by the rule best_bracketing
+    states (a k b per product, a b per masked copy)."""
+    n = widths
+    forward = n[i] * n[i - 1] + sum(
+        n[m] * n[m - 1] * n[i - 1] for m in range(i + 1, j + 1)
+    )
+    reverse = n[j] * n[j - 1] + sum(n[j] * n[m] * n[m - 1] for m in range(i, j))
+    costs = [forward, reverse]
+    if j > i:
+        costs.append(_cheapest(n, i + 1, j) + n[j] * n[i] * n[i - 1])
+        costs.append(_cheapest(n, i, j - 1) + n[j] * n[j - 1] * n[i - 1])
+        costs += [
+            _cheapest(n, k + 1, j) + _cheapest(n, i, k) + n[j] * n[k] * n[i - 1]
+            for k in range(i, j)
+        ]
+    return min(costs)
+
+
+def random_widths(seed):
+    rng = np.random.default_rng(seed)
+    return [int(n) for n in rng.integers(1, 40, size=rng.integers(2, 7))]
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_best_bracketing_is_the_minimum_over_every_bracketing(seed):
-    rng = np.random.default_rng(seed)
-    widths = [int(n) for n in rng.integers(1, 40, size=rng.integers(2, 7))]
+    widths = random_widths(seed)
     net = rn.he_normal(widths, seed=seed)
     cost, order = rn.best_bracketing(net)
-    brute = min(c for c, _ in _all_bracketings(widths, 1, len(widths) - 1))
-    assert cost == brute == rn.jacobian_cost(net, "optimal")
+    assert cost == _cheapest(widths, 1, len(widths) - 1)
+    assert cost == rn.jacobian_cost(net, "optimal")
     assert cost <= min(
         rn.jacobian_cost(net, "forward"), rn.jacobian_cost(net, "reverse")
     )
     assert order.count("F") == len(widths) - 1
+
+
+def count_multiply_adds(monkeypatch):
+    """Wrap every product and masked copy jacobian runs; return the tally (per
+    call, summed over samples)."""
+    tally = [0]
+    times_matrix, matrix_times = accumulation._times_matrix, accumulation._matrix_times
+    times_product, copy = accumulation._times_product, accumulation.masked_copy
+    transposed = accumulation.Factor.transposed_masked_copy
+
+    def counted_times_matrix(P, W, out=None):
+        tally[0] += P.shape[0] * P.shape[1] * P.shape[2] * W.shape[1]
+        return times_matrix(P, W, out=out)
+
+    def counted_matrix_times(W, P, out):
+        tally[0] += P.shape[0] * W.shape[0] * W.shape[1] * P.shape[2]
+        return matrix_times(W, P, out=out)
+
+    def counted_times_product(top, bottom, out):
+        tally[0] += top.shape[0] * top.shape[1] * top.shape[2] * bottom.shape[2]
+        return times_product(top, bottom, out)
+
+    def counted_copy(W, z, activation, at_zero, out=None):
+        tally[0] += len(z) * W.size
+        return copy(W, z, activation, at_zero, out)
+
+    def counted_transposed(factor):
+        tally[0] += len(factor.z) * factor.W.size
+        return transposed(factor)
+
+    monkeypatch.setattr(accumulation, "_times_matrix", counted_times_matrix)
+    monkeypatch.setattr(accumulation, "_matrix_times", counted_matrix_times)
+    monkeypatch.setattr(accumulation, "_times_product", counted_times_product)
+    monkeypatch.setattr(accumulation, "masked_copy", counted_copy)
+    monkeypatch.setattr(
+        accumulation.Factor, "transposed_masked_copy", counted_transposed
+    )
+    return tally
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_every_mode_costs_what_jacobian_cost_reports(seed, monkeypatch):
+    # counted in the products jacobian actually runs, on random width lists
+    widths = random_widths(seed) + [int(seed % 5) + 1]  # at least two layers
+    net = rn.he_normal(widths, seed=seed, bias_std=0.1)
+    x = np.random.default_rng(seed).normal(size=(3, widths[0]))
+    expected = rn.jacobian(x, net, mode="forward")
+    tally = count_multiply_adds(monkeypatch)
+    for mode in ("forward", "reverse", "optimal"):
+        tally[0] = 0
+        J = rn.jacobian(x, net, mode=mode)
+        assert tally[0] == 3 * rn.jacobian_cost(net, mode), (widths, mode)
+        np.testing.assert_allclose(J, expected, rtol=1e-12, atol=1e-12)
+        assert not np.any(np.signbit(J[J == 0]))
+
+
+@pytest.mark.parametrize(
+    "widths, cost, order",
+    [([32, 1, 100, 4], 628, "(F3 F2) F1"), ([10, 7, 1, 9], 167, "F3 (F2 F1)")],
+)
+def test_mixed_orders_cost_what_they_report(widths, cost, order, monkeypatch):
+    # a sub-chain in one pure order, then a step in the other: cheaper than
+    # both pure orders, and run as priced
+    net = rn.he_normal(widths, seed=0, bias_std=0.1)
+    assert rn.best_bracketing(net) == (cost, order)
+    assert cost < min(rn.jacobian_cost(net, m) for m in ("forward", "reverse"))
+    tally = count_multiply_adds(monkeypatch)
+    rn.jacobian(np.ones((2, widths[0])), net, mode="optimal")
+    assert tally[0] == 2 * cost
 
 
 def test_best_bracketing_of_an_hourglass_meets_in_the_middle():

@@ -88,13 +88,26 @@ def jacobian(
     step = block_size(chain, mode, batch, dtype)
     for start in range(0, batch, step):
         rows = slice(start, start + step)
-        zs = trace(x2[rows], chain, dtype)
+        zs = pre_activations(x2[rows], chain, dtype)
         factors = [
             Factor(W, z, layer.activation, slope_at_zero)
             for W, z, layer in zip(Ws, zs, chain)
         ]
         _chain_product(factors, mode, out=J[rows])
     return J[0] if np.ndim(x) == 1 else J
+
+
+def pre_activations(x2: np.ndarray, chain: list[Dense], dtype) -> list[np.ndarray]:
+    """``z_l`` of every layer for a block; a linear output layer's is not computed.
+
+    The Jacobian needs ``f_L'(z_L)``, which is 1 for a linear output layer
+    whatever ``z_L``: its product ``W_L a_{L-1}`` is skipped (8% of the
+    multiply-adds for 2 inputs, 4 hidden layers of 256 and 256 outputs).
+    """
+    if chain[-1].activation != "linear":
+        return trace(x2, chain, dtype)
+    unused = np.empty((len(x2), chain[-1].n_out), dtype)
+    return trace(x2, chain[:-1], dtype) + [unused]
 
 
 def masked_copy(
@@ -126,7 +139,8 @@ class Factor:
 
     ``W`` of shape (n_l, n_{l-1}), the pre-activations ``z`` of shape
     (block, n_l), the activation and ReLU'(0); ``slopes`` are ``f'(z)``, the
-    diagonals of ``D_l``.
+    diagonals of ``D_l``. A linear layer's slopes are ones whatever ``z``, so
+    its ``z`` may be an array of the right shape that was never computed.
     """
 
     def __init__(self, W: np.ndarray, z: np.ndarray, activation: str, at_zero: float):
@@ -139,6 +153,12 @@ class Factor:
     def masked_copy(self, out: np.ndarray | None = None) -> np.ndarray:
         """``D_l W_l`` for every sample, shape (block, n_l, n_{l-1})."""
         return masked_copy(self.W, self.z, self.activation, self.at_zero, out)
+
+    def transposed_masked_copy(self) -> np.ndarray:
+        """``(D_l W_l)^T`` for every sample, shape (block, n_{l-1}, n_l)."""
+        # a contiguous copy of W^T: broadcasting a transposed view is slow
+        # (measured 14x for 2 inputs, 256 samples and units)
+        return np.ascontiguousarray(self.W.T) * self.slopes[:, np.newaxis, :]
 
 
 def _chain_product(factors: list[Factor], mode: str, out: np.ndarray) -> None:
@@ -160,10 +180,7 @@ def _forward_accumulation(factors: list[Factor], out: np.ndarray) -> None:
     sample is the tangent ``d a_l / d x_i``. Each step is ``T <- (T W_l^T)
     D_l``, the reverse step below on the transposed chain.
     """
-    first = factors[0]
-    # a contiguous copy of W_1^T: broadcasting a transposed view is slow
-    # (measured 14x for 2 inputs, 256 samples and units)
-    T = np.ascontiguousarray(first.W.T) * first.slopes[:, np.newaxis, :]  # (D_1 W_1)^T
+    T = factors[0].transposed_masked_copy()  # (D_1 W_1)^T
     for factor in factors[1:]:
         T = _times_matrix(T, factor.W.T)
         T *= factor.slopes[:, np.newaxis, :]
@@ -197,12 +214,24 @@ def _times_matrix(P: np.ndarray, W: np.ndarray, out=None) -> np.ndarray:
     return result
 
 
-def _best_bracketing_product(factors: list[Factor], out: np.ndarray) -> None:
-    """The chain in the order of :func:`best_bracketing`.
+def _matrix_times(W: np.ndarray, P: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``W @ P[s]`` for every sample ``s``: (m, k) @ (block, k, n) -> (block, m, n)."""
+    return np.matmul(W, P, out=out)
 
-    A sub-chain whose best bracketing is a pure order is accumulated as
-    above; elsewhere the two halves of the split are multiplied sample by
-    sample, ``J = J_top J_bottom``: the chain rule for a composition.
+
+def _times_product(top: np.ndarray, bottom: np.ndarray, out: np.ndarray) -> None:
+    """``top[s] @ bottom[s]`` for every sample ``s``: ``J_top J_bottom``."""
+    np.matmul(top, bottom, out=out)
+
+
+def _best_bracketing_product(factors: list[Factor], out: np.ndarray) -> None:
+    """The chain in the order of :func:`best_bracketing`, as its table prices it.
+
+    A sub-chain the table accumulates in a pure order is accumulated as
+    above. A *step* extends a product formed first by one more factor: from
+    the output side ``(P D_i) W_i``, from the input side ``D_j (W_j P)``. A
+    split forms both halves and multiplies them sample by sample, ``J =
+    J_top J_bottom``: the chain rule for a composition.
     """
     widths = [factors[0].W.shape[1]] + [factor.W.shape[0] for factor in factors]
     table = _bracketing_table(widths)
@@ -211,29 +240,22 @@ def _best_bracketing_product(factors: list[Factor], out: np.ndarray) -> None:
     def product(i: int, j: int, out: np.ndarray | None = None) -> np.ndarray:
         if out is None:
             out = np.empty((len(factors[0].z), widths[j], widths[i - 1]), dtype)
-        order = pure_order(table, widths, i, j)
-        if order is None:
-            k = table[i, j][1]
-            np.matmul(product(k + 1, j), product(i, k), out=out)
+        how = table[i, j][1]
+        if how in ("forward", "reverse"):
+            _chain_product(factors[i - 1 : j], how, out)
+        elif how == "reverse step":
+            top = product(i + 1, j)
+            top *= factors[i - 1].slopes[:, np.newaxis, :]
+            _times_matrix(top, factors[i - 1].W, out=out)
+        elif how == "forward step":
+            _matrix_times(factors[j - 1].W, product(i, j - 1), out=out)
+            out *= factors[j - 1].slopes[:, :, np.newaxis]
+            out += 0.0  # -0.0 of a masked negative entry to +0.0
         else:
-            _chain_product(factors[i - 1 : j], order, out)
+            _times_product(product(how + 1, j), product(i, how), out)
         return out
 
     product(1, len(factors), out)
-
-
-def pure_order(table: dict, widths: list[int], i: int, j: int) -> str | None:
-    """``"forward"`` or ``"reverse"`` if the best bracketing of ``F_j ... F_i``
-    (in :func:`_bracketing_table`'s ``table``) is that pure order, else None.
-
-    Two factors are both: the order that starts from the smaller factor
-    (the one copied with its mask), reverse on a tie, as the table counts it.
-    """
-    forward = all(table[i, m][1] == m - 1 for m in range(i + 1, j + 1))
-    reverse = all(table[m, j][1] == m for m in range(i, j))
-    if forward and reverse:
-        return "forward" if widths[i - 1] < widths[j] else "reverse"
-    return "forward" if forward else "reverse" if reverse else None
 
 
 #: Memory for the partial products of one block of samples (bytes).
@@ -247,8 +269,9 @@ def block_size(
 
     The partial products of a block (two at a time: a factor and the
     product being formed) must fit in :data:`BLOCK_BYTES` (64 MiB); the
-    batch is then split into blocks of equal size. This bounds memory, not
-    time: one block per call is as fast as any (chapter 6).
+    batch is then split into blocks of equal size. This bounds memory, not time; of
+    the benchmark's cases only the hourglass runs in several blocks
+    (``bench/README.md``).
     """
     chain = as_layers(layers)
     widths = [chain[0].n_in] + [layer.n_out for layer in chain]
@@ -269,7 +292,8 @@ def jacobian_cost(layers: Dense | Sequence[Dense], mode: str) -> int:
         The network, with widths ``n_0, n_1, ..., n_L``.
     mode : {"forward", "reverse", "optimal"}
         The accumulation order: from the input side, from the output side,
-        or the cheapest bracketing of the chain (see :func:`best_bracketing`).
+        or the order ``jacobian(..., mode="optimal")`` runs (see
+        :func:`best_bracketing`).
 
     Returns
     -------
@@ -284,22 +308,30 @@ def jacobian_cost(layers: Dense | Sequence[Dense], mode: str) -> int:
 
     Notes
     -----
-    :func:`jacobian` evaluates the two pure orders only; ``"optimal"``
-    measures what a general bracketing could save (chapter 4).
+    One cost model serves the three orders: the table of
+    :func:`best_bracketing` prices a sub-chain accumulated in a pure order by
+    these two formulas, and :func:`jacobian` runs exactly the order the table
+    prices, so ``mode="optimal"`` costs what this function reports (the
+    tests count the multiply-adds of the products it actually runs). Applying
+    a mask to a product (one pass over it) is not counted; the forward pass
+    is not part of the chain. Chapter 4 derives the two formulas.
     """
     chain = as_layers(layers)
     _check_mode(mode, allowed=("forward", "reverse", "optimal"))
     widths = [chain[0].n_in] + [layer.n_out for layer in chain]
-    n_in, n_out, L = widths[0], widths[-1], len(chain)
     if mode == "optimal":
         return best_bracketing(chain)[0]
-    if mode == "forward":
-        return widths[1] * n_in + sum(
-            widths[l] * widths[l - 1] * n_in for l in range(2, L + 1)
+    return _pure_cost(widths, 1, len(chain), mode)
+
+
+def _pure_cost(widths: list[int], i: int, j: int, order: str) -> int:
+    """Multiply-adds of ``F_j ... F_i`` accumulated in a pure ``order``."""
+    n = widths
+    if order == "forward":
+        return n[i] * n[i - 1] + sum(
+            n[l] * n[l - 1] * n[i - 1] for l in range(i + 1, j + 1)
         )
-    return n_out * widths[L - 1] + sum(
-        n_out * widths[l] * widths[l - 1] for l in range(1, L)
-    )
+    return n[j] * n[j - 1] + sum(n[j] * n[l] * n[l - 1] for l in range(i, j))
 
 
 def best_bracketing(layers: Dense | Sequence[Dense]) -> tuple[int, str]:
@@ -313,56 +345,71 @@ def best_bracketing(layers: Dense | Sequence[Dense]) -> tuple[int, str]:
     Returns
     -------
     cost : int
-        Multiply-adds per sample, counted as :func:`jacobian_cost` counts the
+        Multiply-adds per sample of the order ``jacobian(...,
+        mode="optimal")`` runs, counted as :func:`jacobian_cost` counts the
         pure orders: ``a k b`` for a product of an ``a x k`` and a ``k x b``
-        factor, plus, where two single factors ``D_l W_l`` meet, a masked
-        copy of the smaller one (elsewhere a mask is applied to a product).
+        matrix, plus ``a b`` for each factor written as a masked copy (the
+        first factor of a pure order, a single factor on both sides of a
+        split never: a single factor next to a formed product is applied to
+        it, mask and weights, as in the pure orders).
     order : str
         The bracketing, factors named ``F1 ... FL`` (``F_l = D_l W_l``), for
-        example ``"(F4 F3) (F2 F1)"``.
+        example ``"(F4 F3) (F2 F1)"``; a pure order reads as its nesting,
+        ``"((F3 F2) F1)"`` for reverse accumulation of three factors.
 
     Notes
     -----
     The classic matrix-chain problem, solved by dynamic programming over
     sub-chains in ``O(L^3)``. Forward and reverse accumulation are two of
-    its bracketings; for an hourglass network (wide, narrow, wide) the best
-    is neither (chapter 4). ``jacobian(..., mode="optimal")`` evaluates it.
+    its candidates, so the result is never above either; for an hourglass
+    network (wide, narrow, wide) the best is neither (chapter 4).
     """
     chain = as_layers(layers)
     table = _bracketing_table([chain[0].n_in] + [layer.n_out for layer in chain])
 
-    def text(i: int, j: int) -> str:
+    def text(i: int, j: int, order: str | None = None) -> str:
         if i == j:
             return f"F{i}"
-        k = table[i, j][1]
-        left = text(k + 1, j) if k + 1 == j else f"({text(k + 1, j)})"
-        right = text(i, k) if k == i else f"({text(i, k)})"
+        how = order or table[i, j][1]
+        k = {"forward": j - 1, "forward step": j - 1}.get(how, how)
+        k = i if k in ("reverse", "reverse step") else k
+        inner = how if how in ("forward", "reverse") else None
+        left = text(k + 1, j, inner) if k + 1 == j else f"({text(k + 1, j, inner)})"
+        right = text(i, k, inner) if k == i else f"({text(i, k, inner)})"
         return f"{left} {right}"
 
     return table[1, len(chain)][0], text(1, len(chain))
 
 
-def _bracketing_table(widths: list[int]) -> dict[tuple[int, int], tuple[int, int]]:
-    """``(cost, k)`` of the cheapest product ``F_j ... F_i`` for ``1 <= i <= j <= L``.
+def _bracketing_table(
+    widths: list[int],
+) -> dict[tuple[int, int], tuple[int, str | int]]:
+    """``(cost, how)`` of the cheapest product ``F_j ... F_i``, ``1 <= i <= j <= L``.
 
-    The product splits as ``(F_j ... F_{k+1}) (F_k ... F_i)``; ``k`` is 0
-    for a single factor.
+    ``how`` says how :func:`jacobian` forms it: ``"reverse"`` or ``"forward"``,
+    the sub-chain accumulated in that pure order; ``"reverse step"``,
+    ``F_j ... F_{i+1}`` formed first, then times ``D_i W_i`` without copying
+    it; ``"forward step"``, ``D_j W_j`` times ``F_{j-1} ... F_i``; or ``k``,
+    a split ``(F_j ... F_{k+1}) (F_k ... F_i)``, both halves formed. On a tie
+    the earlier of these.
     """
-    L = len(widths) - 1
-    table = {
-        (l, l): (0 if L > 1 else widths[l] * widths[l - 1], 0) for l in range(1, L + 1)
-    }
-    for span in range(2, L + 1):
-        for i in range(1, L - span + 2):
+    n = widths
+    table: dict[tuple[int, int], tuple[int, str | int]] = {}
+    for span in range(1, len(n)):
+        for i in range(1, len(n) - span + 1):
             j = i + span - 1
-            options = []
-            for k in range(i, j):
-                cost = table[k + 1, j][0] + table[i, k][0]
-                cost += widths[j] * widths[k] * widths[i - 1]
-                if span == 2:  # two single factors: one is written as a masked copy
-                    cost += min(widths[j] * widths[k], widths[k] * widths[i - 1])
+            options: list[tuple[int, str | int]] = [
+                (_pure_cost(n, i, j, order), order) for order in ("reverse", "forward")
+            ]
+            if span > 2:
+                product = n[j] * n[i] * n[i - 1]
+                options.append((table[i + 1, j][0] + product, "reverse step"))
+                product = n[j] * n[j - 1] * n[i - 1]
+                options.append((table[i, j - 1][0] + product, "forward step"))
+            for k in range(i + 1, j - 1):  # a single factor is a step, not a split
+                cost = table[k + 1, j][0] + table[i, k][0] + n[j] * n[k] * n[i - 1]
                 options.append((cost, k))
-            table[i, j] = min(options)
+            table[i, j] = min(options, key=lambda option: option[0])
     return table
 
 
