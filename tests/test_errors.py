@@ -254,3 +254,21 @@ def test_at_zero_accepts_zero_d_arrays_and_numpy_scalars(value):
 def test_at_zero_refuses_arrays_of_several_values():
     with raises(TypeError, "at_zero must be a real number in [0, 1]", "ndarray"):
         rn.jacobian(np.ones(3), LAYER, at_zero=np.array([0.5, 0.5]))
+
+
+# --- Seeds and widths of he_normal ----------------------------------------------
+
+
+@pytest.mark.parametrize("widths", [5, "23", None])
+def test_he_normal_refuses_widths_that_are_not_a_sequence(widths):
+    with raises(TypeError, "widths must be a sequence (n_0, n_1, ..., n_L)"):
+        rn.he_normal(widths, seed=0)
+
+
+def test_he_normal_names_a_bad_seed():
+    with raises(ValueError, "seed must be a non-negative integer, got -1"):
+        rn.he_normal([2, 3], seed=-1)
+    with raises(TypeError, "seed must be a non-negative integer, got float 1.5"):
+        rn.he_normal([2, 3], seed=1.5)
+    same = rn.he_normal([2, 3], seed=np.array(4))[0].W
+    np.testing.assert_array_equal(same, rn.he_normal([2, 3], seed=4)[0].W)

@@ -152,3 +152,19 @@ def test_relunet_does_not_import_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False False"
+
+
+def test_softplus_layers_are_read_and_the_message_says_so():
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="softplus", name="smooth"),
+            keras.layers.Dense(2, name="out"),
+        ]
+    )
+    layers = layers_from_keras(model, dtype=np.float64)
+    assert [layer.activation for layer in layers] == ["softplus", "linear"]
+    assert "relu or linear" not in layers_from_keras.__doc__
+    bad = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.5, name="d")])
+    with pytest.raises(ValueError, match="activation one of .*'softplus'"):
+        layers_from_keras(bad)

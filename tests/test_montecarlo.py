@@ -184,6 +184,104 @@ def test_bad_input_is_named(call, message):
 
 def test_seed_must_be_an_int_or_a_generator():
     with pytest.raises(
-        TypeError, match="seed must be an int or a numpy.random.Generator"
+        TypeError, match="seed must be an int or a numpy.random.Generator, got float"
     ):
         mc.simulate_black_scholes(np.ones(2), K, VOL, T, seed=1.5)
+    with pytest.raises(TypeError, match="seed must be an int .* got str '3'"):
+        mc.simulate_bachelier_basket(np.ones((2, 3)), W, 1.0, COV, T, seed="3")
+
+
+@pytest.mark.parametrize("seed", [-1, np.int64(-5), np.array(-2)])
+def test_negative_seeds_are_named(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -"):
+        mc.simulate_black_scholes(np.ones(2), K, VOL, T, seed=seed)
+    with pytest.raises(ValueError, match="seed must be a non-negative integer, got -"):
+        mc.simulate_bachelier_basket(np.ones((2, 3)), W, 1.0, COV, T, seed=seed)
+
+
+def test_zero_d_arrays_are_scalars_everywhere():
+    """Strike, vol, maturity and seed accept 0-d arrays, as numbers."""
+    as_0d = np.array
+    expected = mc.black_scholes(100.0, K, VOL, T)
+    value = mc.black_scholes(as_0d(100.0), as_0d(K), as_0d(VOL), as_0d(T))
+    np.testing.assert_array_equal(value.price, expected.price)
+    a = mc.simulate_black_scholes(np.ones(3), as_0d(K), as_0d(VOL), as_0d(T), 4)
+    b = mc.simulate_black_scholes(np.ones(3), K, VOL, T, as_0d(4))
+    np.testing.assert_array_equal(a[0], b[0])
+    c = mc.bachelier_basket(np.ones(3), W, as_0d(1.0), COV, as_0d(T))
+    np.testing.assert_array_equal(
+        c.price, mc.bachelier_basket(np.ones(3), W, 1, COV, T).price
+    )
+    d = mc.simulate_bachelier_basket(np.ones((2, 3)), W, as_0d(0), COV, as_0d(1), 7)
+    e = mc.simulate_bachelier_basket(np.ones((2, 3)), W, 0.0, COV, 1.0, as_0d(7))
+    np.testing.assert_array_equal(d[0], e[0])
+    # Arrays of several values and non-numbers stay refused, naming the argument.
+    with pytest.raises(TypeError, match="strike must be a real number, got ndarray"):
+        mc.black_scholes(100.0, np.array([K, K]), VOL, T)
+    with pytest.raises(TypeError, match="vol must be a real number, got str"):
+        mc.black_scholes(100.0, K, "0.2", T)
+    with pytest.raises(ValueError, match="maturity must be finite, got nan"):
+        mc.black_scholes(100.0, K, VOL, np.array(np.nan))
+
+
+# --- Covariance: one check, relative to the scale of cov -----------------------
+
+
+@pytest.mark.parametrize(
+    "function",
+    [
+        lambda cov: mc.bachelier_basket(np.ones(2), [1.0, 1.0], 1.0, cov, 1.0),
+        lambda cov: mc.simulate_bachelier_basket(
+            np.ones((4, 2)), [1.0, 1.0], 1.0, cov, 1.0, 0
+        ),
+    ],
+)
+def test_a_small_covariance_is_judged_by_its_own_scale(function):
+    # An eigenvalue of -5e-11 against a largest of 5e-11 in magnitude is not
+    # rounding: both functions refuse it (it used to pass an absolute check,
+    # then fail with "math domain error", or be clipped silently).
+    with pytest.raises(ValueError, match="cov must be positive semi-definite"):
+        function(np.diag([1e-12, -5e-11]))
+    with pytest.raises(ValueError, match="cov must be symmetric"):
+        function(np.array([[1e-12, 1e-13], [0.0, 1e-12]]))
+    # The same matrices scaled up are refused too; a PSD matrix of any scale
+    # passes, and one whose negative eigenvalue is rounding-sized is accepted.
+    with pytest.raises(ValueError, match="cov must be positive semi-definite"):
+        function(np.diag([1.0, -50.0]))
+    for scale in (1e-12, 1.0, 1e12):
+        function(scale * np.array([[2.0, 1.0], [1.0, 2.0]]))
+    function(np.diag([1.0, -1e-15]))
+
+
+def test_a_rounding_sized_negative_eigenvalue_is_set_to_zero():
+    # cov = v v^T built in floating point: rank one, its zero eigenvalue may
+    # come out slightly negative; the simulation uses it as 0.
+    v = np.array([0.3, 0.7, 0.1])
+    cov = np.outer(v, v)
+    payoff, _ = mc.simulate_bachelier_basket(np.ones((5, 3)), W, 0.0, cov, T, 1)
+    assert np.all(np.isfinite(payoff))
+
+
+# --- Black-Scholes at extreme volatility -------------------------------------
+
+
+@pytest.mark.parametrize("sd", [1e100, 1e154, 1e155, 1e200, 1e300])
+def test_black_scholes_tends_to_the_spot_as_volatility_grows(sd):
+    # vol sqrt(T) above ~1e154 used to overflow when squared: price 0 or negative.
+    spots = np.array([50.0, 100.0, 150.0])
+    value = mc.black_scholes(spots, K, sd, 1.0)
+    np.testing.assert_allclose(value.price, spots, rtol=1e-12)
+    np.testing.assert_array_equal(value.delta, 1.0)
+    assert np.all(value.gamma >= 0)
+
+
+def test_black_scholes_prices_stay_within_no_arbitrage_bounds():
+    spots = np.geomspace(1e-3, 1e5, 401)
+    for sd in np.geomspace(1e-8, 1e300, 60):
+        price = mc.black_scholes(spots, K, float(sd), 1.0).price
+        assert np.all(price >= np.maximum(spots - K, 0.0)) and np.all(price <= spots)
+
+
+def test_black_scholes_refuses_a_total_volatility_that_underflows():
+    with pytest.raises(ValueError, match="vol \\* sqrt\\(maturity\\) underflows to 0"):
+        mc.black_scholes(100.0, K, 1e-300, 1e-300)

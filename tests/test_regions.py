@@ -1,6 +1,7 @@
 """Linear regions: exact counts, bounds, the sawtooth and the segment walk."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -158,3 +159,35 @@ def test_nearly_parallel_hyperplanes_are_distinct_above_tol():
     b = np.zeros(2)
     assert rn.hyperplane_region_count(W, b) == 4
     assert rn.hyperplane_region_count(W, b, tol=1e-6) == 2
+
+
+def test_hyperplanes_at_the_edge_of_tol_are_one():
+    # Normals whose first coordinates, 1.1e-9 and 0.9e-9, sit on either side of
+    # tol = 1e-9: the same line up to 2e-10, hence 2 regions, under either sign.
+    W = np.array([[1.1e-9, -1.0], [0.9e-9, -1.0]])
+    assert rn.hyperplane_region_count(W, np.zeros(2)) == 2
+    assert rn.hyperplane_region_count(W * [[1], [-1]], np.zeros(2)) == 2
+    # Opposite normals and offsets describe one hyperplane as well.
+    assert rn.hyperplane_region_count([[1.0, 2.0], [-1.0, -2.0]], [0.5, -0.5]) == 2
+    assert rn.hyperplane_region_count([[1.0, 2.0], [-1.0, -2.0]], [0.5, 0.5]) == 3
+
+
+@pytest.mark.parametrize(
+    "tol, kind, message",
+    [
+        (float("nan"), ValueError, "tol must be a finite number >= 0, got nan"),
+        (float("inf"), ValueError, "tol must be a finite number >= 0, got inf"),
+        (-1e-9, ValueError, "tol must be a finite number >= 0, got -1e-09"),
+        ("1e-9", TypeError, "tol must be a real number >= 0, got str '1e-9'"),
+        (True, TypeError, "tol must be a real number >= 0, got bool True"),
+        (None, TypeError, "tol must be a real number >= 0, got NoneType None"),
+    ],
+)
+def test_hyperplane_region_count_validates_tol(tol, kind, message):
+    with pytest.raises(kind, match=re.escape(message)):
+        rn.hyperplane_region_count(np.eye(2), np.zeros(2), tol=tol)
+
+
+def test_hyperplane_region_count_accepts_numpy_and_zero_d_tol():
+    for tol in (np.float32(1e-9), np.array(1e-9), 0, 0.0):
+        assert rn.hyperplane_region_count(np.eye(2), np.zeros(2), tol=tol) == 4

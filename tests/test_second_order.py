@@ -193,3 +193,55 @@ def test_regions_refuse_softplus_networks():
         rn.breakpoints_on_segment(layers, [0.0, 0.0], [1.0, 1.0])
     with pytest.raises(ValueError, match="linear regions exist only"):
         rn.grid_regions(layers, (-1, 1), (-1, 1), 10)
+
+
+def test_hessian_is_zero_where_curvature_vanishes_under_huge_weights():
+    # softplus(1e160 x) at x = 1: f'' underflows to exactly 0, and G = 1e160, so
+    # G^T G alone overflows; the true Hessian is 0, as hvp gives (not 0 * inf).
+    layers = [
+        rn.Dense([[1e160]], [0.0], "softplus"),
+        rn.Dense([[1.0]], [0.0], "linear"),
+    ]
+    H = rn.hessian(np.array([1.0]), layers)
+    assert np.all(H == 0) and np.all(rn.hvp(np.array([1.0]), layers, [1.0]) == 0)
+    # A tiny non-zero curvature times a huge gradient stays finite and right.
+    # f''(-700) = e^-700 times G^2 = 1e320: about e^36.8, though 1e320 overflows.
+    layers = [rn.Dense([[1e160]], [-700.0], "softplus")]
+    expected = np.exp(-700.0 + 320 * np.log(10.0))
+    H = rn.hessian(np.array([0.0]), layers)
+    np.testing.assert_allclose(H[0, 0, 0], expected, rtol=1e-10)
+
+
+@given(smooth_shapes())
+def test_the_recursion_itself_is_symmetric(shape):
+    """Symmetry of what the recursion computes, before the symmetrising step,
+    and Schwarz's theorem through hvp (whose two indices play different roles)."""
+    rng, layers, x = case(shape)
+    raw = rn.hessian(x, layers, symmetrize=False)
+    scale = max(float(np.max(np.abs(raw))), 1e-300)
+    assert np.max(np.abs(raw - raw.swapaxes(-1, -2))) <= 1e-13 * scale
+    np.testing.assert_array_equal(
+        rn.hessian(x, layers), 0.5 * (raw + raw.swapaxes(-1, -2))
+    )
+    n_in = x.shape[1]
+    columns = np.stack(
+        [rn.hvp(x, layers, np.tile(e, (len(x), 1))) for e in np.eye(n_in)], axis=-1
+    )  # columns[s, j, i, k] = (H e_k)_{ji}: i from the Jacobian, k from v
+    assert np.max(np.abs(columns - columns.swapaxes(-1, -2))) <= 1e-12 * scale
+
+
+def test_hessian_without_symmetrising_would_catch_an_asymmetric_recursion():
+    # The check above can fail: a non-symmetric matrix is caught by it.
+    H = np.array([[[1.0, 2.0], [2.0 + 1e-9, 3.0]]])
+    assert np.max(np.abs(H - H.swapaxes(-1, -2))) > 1e-13 * np.max(np.abs(H))
+
+
+def test_hvp_dtype_follows_x_layers_and_v_as_jvp_does():
+    layers = rn.he_normal([2, 3, 1], seed=0, dtype=np.float32)
+    layers = [rn.Dense(layers[0].W, layers[0].b, "softplus"), layers[1]]
+    x32 = np.ones(2, np.float32)
+    for v in (np.ones(2), np.ones(2, np.float32)):
+        expected = rn.jvp(x32, layers, v).dtype
+        assert rn.hvp(x32, layers, v).dtype == expected
+        assert rn.vjp(x32, layers, np.ones(1, v.dtype)).dtype == expected
+    assert rn.hvp(x32, layers, np.ones(2)).dtype == np.float64

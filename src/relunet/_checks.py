@@ -94,3 +94,40 @@ def as_at_zero(at_zero) -> float:
             f"got {value!r}"
         )
     return value
+
+
+def as_seed(seed, name: str = "seed") -> int:
+    """Validate a seed for ``numpy.random.default_rng``: a non-negative integer.
+
+    A Python or NumPy integer, or a 0-d integer array; booleans, floats and
+    strings are refused with a ``TypeError``, negative integers with a
+    ``ValueError``, both naming the argument.
+    """
+    if isinstance(seed, np.ndarray) and seed.ndim == 0 and seed.dtype.kind in "iu":
+        seed = seed.item()
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+        raise TypeError(
+            f"{name} must be a non-negative integer, got {type(seed).__name__} {seed!r}"
+        )
+    if seed < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {int(seed)}")
+    return int(seed)
+
+
+def as_real(value, name: str) -> float:
+    """Validate a real scalar: a Python or NumPy number, or a 0-d array.
+
+    Booleans, strings, complex numbers and arrays of several values are
+    refused with a ``TypeError`` naming the argument; NaN and infinity with a
+    ``ValueError``.
+    """
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a real number, got {type(value).__name__} {value!r}"
+        )
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return value

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from relunet._checks import as_seed
 from relunet.layers import Dense
 
 
@@ -24,7 +25,8 @@ def he_normal(
     widths : sequence of int
         ``(n_0, n_1, ..., n_L)``: input size, then the width of each layer.
     seed : int
-        Seed of ``numpy.random.default_rng``: the same seed, the same network.
+        A non-negative seed of ``numpy.random.default_rng``: the same seed,
+        the same network.
     weight_gain : float, default 1.0
         Multiplies the standard deviation ``sqrt(2 / n_{l-1})`` of He et al.
         (2015); values far from 1 make deep products vanish or explode
@@ -39,6 +41,13 @@ def he_normal(
     -------
     list of Dense
     """
+    if isinstance(widths, (str, bytes)) or not isinstance(
+        widths, Sequence | np.ndarray
+    ):
+        raise TypeError(
+            "widths must be a sequence (n_0, n_1, ..., n_L) of positive integers, "
+            f"got {type(widths).__name__} {widths!r}"
+        )
     widths = list(widths)
     if len(widths) < 2 or not all(
         isinstance(n, (int, np.integer))
@@ -65,7 +74,7 @@ def he_normal(
             f"weight_gain must be > 0 and bias_std >= 0, got {weight_gain!r} and "
             f"{bias_std!r}"
         )
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(as_seed(seed))
     layers = []
     for k, (n_in, n_out) in enumerate(zip(widths[:-1], widths[1:])):
         W = rng.normal(scale=weight_gain * np.sqrt(2.0 / n_in), size=(n_out, n_in))

@@ -21,7 +21,8 @@ def layers_from_keras(model, dtype=None) -> list[Dense]:
         A ``keras.Sequential`` or functional model with one input of shape
         (batch, n_in), one output, and only ``Dense`` layers (plus its
         ``InputLayer``) applied one after the other, each with activation
-        ``"relu"`` or ``"linear"``. A layer built with ``use_bias=False``
+        ``"relu"``, ``"softplus"`` or ``"linear"`` (:data:`relunet.ACTIVATIONS`).
+        A layer built with ``use_bias=False``
         gets a zero bias.
     dtype : numpy dtype, optional
         Cast the weights to this dtype (for example ``np.float64`` to compare
@@ -40,8 +41,8 @@ def layers_from_keras(model, dtype=None) -> list[Dense]:
         If ``model`` is not a Keras model.
     ValueError
         Naming the offending layer: a layer that is not ``Dense``, an
-        activation other than relu, linear or softplus, a model that is not built, or
-        layers that do not form a single chain.
+        activation other than relu, softplus or linear, a model that is not
+        built, or layers that do not form a single chain.
 
     Notes
     -----
@@ -71,7 +72,7 @@ def layers_from_keras(model, dtype=None) -> list[Dense]:
         if not isinstance(layer, keras.layers.Dense):
             raise ValueError(
                 f"layer {layer.name!r} is a {type(layer).__name__}; only Dense layers "
-                "(with relu or linear activation) can be read"
+                f"(with activation one of {ACTIVATIONS}) can be read"
             )
         activation = keras.activations.serialize(layer.activation)
         if isinstance(activation, dict):  # Keras 3 may wrap the name

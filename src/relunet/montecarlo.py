@@ -11,7 +11,8 @@ sensitivities, and a simulator that draws one path per initial spot and
 returns the payoff and its *pathwise* derivative with respect to the spot
 (Broadie and Glasserman 1996; Glasserman 2003, section 7.2). Both estimates
 are unbiased: their means over paths from one spot are the price and the
-delta. ``seed`` may be an int or a ``numpy.random.Generator``; the same seed
+delta. ``seed`` may be a non-negative int or a ``numpy.random.Generator``; the
+same seed
 gives the same normal draws whatever the spots (common random numbers), so
 bumping a spot and simulating again measures a derivative path by path.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relunet._checks import as_float_array, check_ndim
+from relunet._checks import as_float_array, as_real, as_seed, check_ndim
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def normal_cdf(x: ArrayLike) -> np.ndarray:
 def normal_pdf(x: ArrayLike) -> np.ndarray:
     """The standard normal density."""
     x = np.asarray(x, dtype=float)
-    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    with np.errstate(over="ignore"):  # x * x = inf for |x| > 1e154: density 0
+        return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
 def black_scholes(
@@ -79,8 +81,17 @@ def black_scholes(
     CallValue
         ``price = S N(d_1) - K N(d_2)``, ``delta = N(d_1)``,
         ``gamma = phi(d_1) / (S vol sqrt(T))``, each of the shape of ``spot``,
-        with ``d_1 = (log(S / K) + vol^2 T / 2) / (vol sqrt(T))`` and
+        with ``d_1 = log(S / K) / (vol sqrt(T)) + vol sqrt(T) / 2`` and
         ``d_2 = d_1 - vol sqrt(T)``.
+
+    Notes
+    -----
+    ``d_1`` and ``d_2`` are formed without squaring ``vol sqrt(T)``, which
+    would overflow above about 1e154: as ``vol sqrt(T)`` grows the price
+    tends to ``S``, and it does so here. The computed price is kept within
+    the no-arbitrage bounds ``max(S - K, 0) <= price <= S``, which rounding
+    could otherwise cross by an ulp. A ``vol sqrt(T)`` that underflows to 0
+    is refused.
     """
     S = _positive_array(spot, "spot")
     K, vol, T = (
@@ -89,10 +100,16 @@ def black_scholes(
         _positive(maturity, "maturity"),
     )
     sd = vol * math.sqrt(T)
-    d1 = (np.log(S / K) + 0.5 * sd * sd) / sd
-    d2 = d1 - sd
+    if sd == 0:
+        raise ValueError(
+            f"vol * sqrt(maturity) underflows to 0 (vol = {vol!r}, maturity = {T!r})"
+        )
+    moneyness = np.log(S / K) / sd
+    d1 = moneyness + 0.5 * sd
+    d2 = moneyness - 0.5 * sd
+    price = S * normal_cdf(d1) - K * normal_cdf(d2)
     return CallValue(
-        price=S * normal_cdf(d1) - K * normal_cdf(d2),
+        price=np.clip(price, np.maximum(S - K, 0.0), S),
         delta=normal_cdf(d1),
         gamma=normal_pdf(d1) / (S * sd),
     )
@@ -109,7 +126,7 @@ def simulate_black_scholes(
         Initial prices, all positive; one path each.
     strike, vol, maturity : float
         Positive strike, volatility and maturity.
-    seed : int or numpy.random.Generator
+    seed : int >= 0 or numpy.random.Generator
         Source of the ``n`` standard normal draws; the same seed gives the
         same draws whatever the spots.
 
@@ -160,9 +177,10 @@ def bachelier_basket(
         ``price = (B - K) N(u) + s phi(u)``, shape ``(n,)`` or ``()``, and
         ``delta = N(u) w``, shape ``(n, d)`` or ``(d,)`` (``gamma`` is None).
     """
-    S, w, cov = _basket_inputs(spots, weights, cov, allow_single=True)
+    S, w, cov, _ = _basket_inputs(spots, weights, cov, allow_single=True)
     K, T = _finite(strike, "strike"), _positive(maturity, "maturity")
-    s = math.sqrt(T * float(w @ cov @ w))
+    # w^T cov w >= 0 up to rounding, since cov passed the check
+    s = math.sqrt(T * max(float(w @ cov @ w), 0.0))
     if s == 0:
         raise ValueError("the basket has zero variance: w^T cov w must be positive")
     u = (S @ w - K) / s
@@ -188,7 +206,7 @@ def simulate_bachelier_basket(
         Initial prices, one row of ``d`` assets per path.
     weights, strike, cov, maturity
         As in :func:`bachelier_basket`.
-    seed : int or numpy.random.Generator
+    seed : int >= 0 or numpy.random.Generator
         Source of the ``(n, d)`` standard normal draws; the same seed gives
         the same draws whatever the spots.
 
@@ -199,10 +217,11 @@ def simulate_bachelier_basket(
     pathwise_gradient : ndarray, shape (n, d)
         ``d payoff / d S_0 = 1[w . S_T > K] w``, since ``d S_T / d S_0 = I``.
     """
-    S0, w, cov = _basket_inputs(spots, weights, cov, allow_single=False)
+    S0, w, _, (eigenvalues, eigenvectors) = _basket_inputs(
+        spots, weights, cov, allow_single=False
+    )
     K, T = _finite(strike, "strike"), _positive(maturity, "maturity")
-    eigenvalues, eigenvectors = np.linalg.eigh(cov)
-    L = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))  # L L^T = cov
+    L = eigenvectors * np.sqrt(eigenvalues)  # L L^T = cov
     Z = _generator(seed).standard_normal(S0.shape)
     ST = S0 + math.sqrt(T) * Z @ L.T
     basket = ST @ w
@@ -216,25 +235,18 @@ def simulate_bachelier_basket(
 def _generator(seed) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+    try:
+        return np.random.default_rng(as_seed(seed))
+    except TypeError:
         raise TypeError(
             "seed must be an int or a numpy.random.Generator, got "
-            f"{type(seed).__name__}"
-        )
-    return np.random.default_rng(int(seed))
+            f"{type(seed).__name__} {seed!r}"
+        ) from None
 
 
 def _finite(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise TypeError(
-            f"{name} must be a real number, got {type(value).__name__} {value!r}"
-        )
-    value = float(value)
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    return value
+    """A finite real scalar: a Python or NumPy number, or a 0-d array."""
+    return as_real(value, name)
 
 
 def _positive(value, name: str) -> float:
@@ -274,13 +286,28 @@ def _basket_inputs(spots, weights, cov, allow_single: bool):
         raise ValueError(
             f"cov must have shape ({d}, {d}) to match weights, got shape {C.shape}"
         )
-    if not np.allclose(
-        C, C.T, rtol=1e-12, atol=1e-12 * max(1.0, float(np.max(np.abs(C))))
-    ):
+    return S, w, C, _covariance_eigen(C)
+
+
+def _covariance_eigen(C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Check that ``C`` is a covariance matrix; return its eigen-decomposition.
+
+    The one check both basket functions use, relative to the scale of ``C``:
+    symmetric to ``1e-12`` of its largest entry, and no eigenvalue below
+    ``-d * 1e-12`` times the largest one in magnitude (rounding in a
+    positive semi-definite ``C`` makes at most such). Eigenvalues within
+    that tolerance of 0 are set to 0, so ``C = V diag(eigenvalues) V^T`` is
+    positive semi-definite.
+    """
+    scale = float(np.max(np.abs(C)))
+    if np.max(np.abs(C - C.T), initial=0.0) > 1e-12 * scale:
         raise ValueError("cov must be symmetric")
-    smallest = float(np.linalg.eigvalsh(C)[0])
-    if smallest < -1e-10 * max(1.0, float(np.max(np.abs(C)))):
+    eigenvalues, eigenvectors = np.linalg.eigh(0.5 * (C + C.T))
+    largest = float(np.max(np.abs(eigenvalues), initial=0.0))
+    smallest = float(eigenvalues[0]) if eigenvalues.size else 0.0
+    if smallest < -C.shape[0] * 1e-12 * largest:
         raise ValueError(
-            f"cov must be positive semi-definite, got an eigenvalue {smallest:.3g}"
+            f"cov must be positive semi-definite, got an eigenvalue {smallest:.3g} "
+            f"against a largest one of {largest:.3g} in magnitude"
         )
-    return S, w, C
+    return np.clip(eigenvalues, 0.0, None), eigenvectors

@@ -13,6 +13,7 @@ the maximal pieces on which the network is affine can be fewer (chapter 5).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from functools import cache
 
@@ -183,7 +184,10 @@ def hyperplane_region_count(W: ArrayLike, b: ArrayLike, tol: float = 1e-9) -> in
     b : array_like, shape (n_units,)
         One hyperplane per unit, the boundaries of the layer's linear regions.
     tol : float, default 1e-9
-        Hyperplanes (and intersection points) closer than this are the same.
+        Hyperplanes (and intersection points) closer than this are the same:
+        two hyperplanes are one when their unit normals and offsets agree to
+        ``tol`` in every coordinate, up to a common sign. A finite number
+        ``>= 0``.
 
     Returns
     -------
@@ -208,7 +212,15 @@ def hyperplane_region_count(W: ArrayLike, b: ArrayLike, tol: float = 1e-9) -> in
             f"b must have shape ({W.shape[0]},) to match W of shape {W.shape}, got "
             f"shape {b.shape}"
         )
-    return _arrangement_regions(W.astype(np.float64), b.astype(np.float64), tol)
+    if isinstance(tol, np.ndarray) and tol.ndim == 0 and tol.dtype.kind in "iuf":
+        tol = tol.item()
+    if isinstance(tol, (bool, np.bool_)) or not isinstance(tol, numbers.Real):
+        raise TypeError(
+            f"tol must be a real number >= 0, got {type(tol).__name__} {tol!r}"
+        )
+    if not (math.isfinite(tol) and tol >= 0):
+        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}")
+    return _arrangement_regions(W.astype(np.float64), b.astype(np.float64), float(tol))
 
 
 def _arrangement_regions(W: np.ndarray, b: np.ndarray, tol: float) -> int:
@@ -233,14 +245,19 @@ def _arrangement_regions(W: np.ndarray, b: np.ndarray, tol: float) -> int:
 def _deduplicate(
     W: np.ndarray, b: np.ndarray, tol: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Unit normals with a canonical sign; drop repeated hyperplanes."""
-    first = np.argmax(np.abs(W) > tol, axis=1)
-    sign = np.sign(W[np.arange(len(W)), first])
-    W, b = W * sign[:, None], b * sign
+    """Drop repeated hyperplanes, given unit normals.
+
+    ``(W_k, b_k)`` and ``(-W_k, -b_k)`` are the same hyperplane, so each row
+    is compared with the kept ones under both signs; no sign is chosen from
+    one coordinate, which would split two nearly equal rows whose first
+    sizeable coordinate sits on either side of ``tol``.
+    """
+    rows = np.column_stack([W, b])
     unique: list[int] = []
-    for k in range(len(W)):
+    for k in range(len(rows)):
         if not any(
-            np.allclose(W[k], W[j], rtol=0.0, atol=tol) and abs(b[k] - b[j]) <= tol
+            min(np.max(np.abs(rows[k] - rows[j])), np.max(np.abs(rows[k] + rows[j])))
+            <= tol
             for j in unique
         ):
             unique.append(k)

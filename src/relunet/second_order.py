@@ -28,7 +28,10 @@ from relunet.products import _direction
 
 
 def hessian(
-    x: ArrayLike, layers: Dense | Sequence[Dense], at_zero: float = 0.0
+    x: ArrayLike,
+    layers: Dense | Sequence[Dense],
+    at_zero: float = 0.0,
+    symmetrize: bool = True,
 ) -> np.ndarray:
     """Second derivatives of every output with respect to the input.
 
@@ -42,18 +45,26 @@ def hessian(
         ReLU'(0), used where a ReLU unit's pre-activation is exactly 0, as in
         :func:`relunet.jacobian` (it matters only in networks that mix ReLU
         and softplus layers).
+    symmetrize : bool, default True
+        Return ``(H + H^T) / 2`` over the last two axes, symmetric to the last
+        bit. ``False`` returns the recursion's own result, whose symmetry is
+        then a check of the recursion (chapter 7), not of this final step.
 
     Returns
     -------
     ndarray, shape (n_out, n_in, n_in) or (batch, n_out, n_in, n_in)
         ``H[s, j, i, k] = d^2 NN_j / dx_i dx_k`` at sample ``s``; symmetric
-        in its last two axes.
+        in its last two axes (with ``symmetrize=False``, up to rounding).
 
     Notes
     -----
     Evaluates the recursion of the module docstring (chapter 7, equation
     (hessian-recursion)), forward through the layers: per sample it costs
-    about ``sum_l n_l n_{l-1} n_0^2`` multiply-adds.
+    about ``sum_l n_l n_{l-1} n_0^2`` multiply-adds. The curvature term is
+    formed as the outer product of ``sqrt(f_l'') G_l[j]`` with itself, so a
+    unit with ``f_l'' = 0`` contributes exactly 0 even when ``G_l`` is so
+    large that ``G_l[j]^T G_l[j]`` alone would overflow (``0 * inf`` would be
+    NaN).
 
     For a network of ReLU and linear layers the result is exactly zero:
     such a network is piecewise linear, and wherever it is differentiable
@@ -68,12 +79,15 @@ def hessian(
     for W, slope, curvature in layer_terms:
         G = np.matmul(W, J)  # (batch, n_l, n_0): W_l J_{l-1}
         WH = np.matmul(W, H.reshape(batch, W.shape[1], n_in * n_in))
-        outer = G[:, :, :, None] * G[:, :, None, :]  # G_l[j]^T G_l[j], every unit j
         WH = WH.reshape(batch, W.shape[0], n_in, n_in)
-        H = curvature[:, :, None, None] * outer + slope[:, :, None, None] * WH
+        # f'' G_l[j]^T G_l[j] for every unit j, as (sqrt(f'') G)^T (sqrt(f'') G)
+        root = np.sqrt(np.abs(curvature))[:, :, None] * G
+        outer = root[:, :, :, None] * root[:, :, None, :]
+        outer *= np.sign(curvature)[:, :, None, None]
+        H = outer + slope[:, :, None, None] * WH
         J = slope[:, :, None] * G
-    # symmetric to the last bit, not only up to rounding
-    H = 0.5 * (H + H.swapaxes(-1, -2))
+    if symmetrize:  # symmetric to the last bit, not only up to rounding
+        H = 0.5 * (H + H.swapaxes(-1, -2))
     return H[0] if np.ndim(x) == 1 else H
 
 
@@ -98,7 +112,9 @@ def hvp(
     ndarray, shape (n_out, n_in) or (batch, n_out, n_in)
         ``sum_k H[s, j, i, k] v[s, k]``: ``hessian(x, layers) @ v``
         contracted over the last axis, which is the directional derivative
-        of the Jacobian along ``v``, ``d/de J(x + e v)`` at ``e = 0``.
+        of the Jacobian along ``v``, ``d/de J(x + e v)`` at ``e = 0``; in
+        the common dtype of ``x``, the weights and ``v``, as
+        :func:`relunet.jvp` returns.
 
     Notes
     -----
@@ -113,10 +129,10 @@ def hvp(
     one forward-mode Jacobian, against ``n_0`` times more for the Hessian.
     """
     x2, layer_terms = _layer_terms(x, layers, at_zero)
-    a_dot = _direction(v, "v", np.shape(x), x2.dtype).astype(x2.dtype, copy=False)
+    a_dot = _direction(v, "v", np.shape(x), x2.dtype)  # dtype of x, layers and v
     batch, n_in = x2.shape
-    J = np.broadcast_to(np.eye(n_in, dtype=x2.dtype), (batch, n_in, n_in))
-    J_dot = np.zeros((batch, n_in, n_in), x2.dtype)
+    J = np.broadcast_to(np.eye(n_in, dtype=a_dot.dtype), (batch, n_in, n_in))
+    J_dot = np.zeros((batch, n_in, n_in), a_dot.dtype)
     for W, slope, curvature in layer_terms:
         G = np.matmul(W, J)
         z_dot = a_dot @ W.T
