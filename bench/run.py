@@ -1,4 +1,4 @@
-"""Benchmark relunet.jacobian against generic autodiff and against floors.
+"""Benchmark relunet.jacobian against generic autodiff and measured references.
 
 ``make bench`` runs this file. For every case, in one process and on the
 same inputs, after checking that every candidate returns the same Jacobian:
@@ -12,10 +12,11 @@ same inputs, after checking that every candidate returns the same Jacobian:
   the Jacobian's size (``np.full``); for a deep network, the forward pass
   and the same matrix products without masks, in the same order, into
   buffers allocated beforehand;
-- a roofline bound from the machine itself: the case's floating-point
-  operations at the sustained matrix-product rate, or its output bytes at
-  the sustained write bandwidth, whichever takes longer (both measured in
-  this run).
+- a rate model from the machine itself: the time relunet's floating-point
+  operations take at the rate measured for a 1024 x 1024 matrix product
+  (OpenBLAS, its threads), or its output's bytes at the rate one thread
+  fills that much memory already mapped, whichever takes longer. A model,
+  not a bound: a faster kernel, or two threads writing, would beat it.
 
 Every candidate is timed after a warm-up, in interleaved rounds: each round
 times every candidate once, in a rotating order, after a short pause, so
@@ -23,11 +24,17 @@ that a slow phase of the machine hits all of them alike. A sample repeats a
 call for at least ``SAMPLE_SECONDS``; the report gives the median, minimum
 and maximum time per call over the rounds.
 
-Writes ``src/relunet/_data/benchmark.json`` (environment, every timing and
-ratio, the goals; shipped with the package so that chapter 6 reads it
-anywhere) and ``bench/results.md``.
+Then every peer is compiled again for the same inputs and what it runs is
+recorded, without timing anything: XLA's cost analysis of the JAX programs,
+and counts from the optimized HLO of every XLA program (matrix products and
+their flops, elementwise passes, masks fused or not, threads). This step
+runs alone with ``--evidence`` and merges into the recorded results.
 
-Usage: python bench/run.py [--rounds N] [--quick]
+Writes ``src/relunet/_data/benchmark.json`` (environment, every timing,
+ratio and count, the goals; shipped with the package so that chapter 6
+reads it anywhere) and ``bench/results.md``.
+
+Usage: python bench/run.py [--rounds N] [--quick] [--evidence]
 """
 
 from __future__ import annotations
@@ -46,9 +53,11 @@ os.environ.pop("TF_ENABLE_ONEDNN_OPTS", None)  # TensorFlow's default: oneDNN on
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import argparse  # noqa: E402
+import collections  # noqa: E402
 import datetime  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -110,7 +119,7 @@ def tf_peers(layers) -> dict:
     }
 
 
-def jax_peers(layers) -> dict:
+def jax_functions(layers) -> dict:
     """The network as a JAX function of one sample; its Jacobian, vmapped, jitted."""
     Ws = [jax.numpy.asarray(layer.W) for layer in layers]
     bs = [jax.numpy.asarray(layer.b) for layer in layers]
@@ -124,11 +133,17 @@ def jax_peers(layers) -> dict:
                 a = jax.nn.relu(a)
         return a
 
-    jacrev = jax.jit(jax.vmap(jax.jacrev(network)))
-    jacfwd = jax.jit(jax.vmap(jax.jacfwd(network)))
     return {
-        "jax_jacrev": lambda x: jacrev(x).block_until_ready(),
-        "jax_jacfwd": lambda x: jacfwd(x).block_until_ready(),
+        "jax_jacrev": jax.jit(jax.vmap(jax.jacrev(network))),
+        "jax_jacfwd": jax.jit(jax.vmap(jax.jacfwd(network))),
+    }
+
+
+def jax_peers(layers) -> dict:
+    """The JAX peers as calls that wait for their result."""
+    return {
+        name: lambda x, f=f: f(x).block_until_ready()
+        for name, f in jax_functions(layers).items()
     }
 
 
@@ -160,7 +175,7 @@ def check_agreement(calls: dict, expected: np.ndarray) -> None:
 # --- the references -------------------------------------------------------------
 
 
-def write_floor(shape, dtype):
+def write_reference(shape, dtype):
     """Allocate and write an array of the Jacobian's size."""
     return lambda: np.full(shape, 1.0, dtype)
 
@@ -275,9 +290,16 @@ def write_bandwidth(nbytes: int, rounds: int) -> float:
 
 
 def case_work(layers, batch: int, mode: str, dtype) -> dict:
-    """Floating-point operations of relunet's algorithm and bytes of its output."""
+    """Floating-point operations of relunet's algorithm and bytes of its output.
+
+    The forward pass (without a linear output layer's product, which the
+    Jacobian does not need) and the chain (``rn.jacobian_cost``), two
+    operations per multiply-add; the masked copies counted as one each.
+    """
     widths = [layers[0].n_in] + [layer.n_out for layer in layers]
     forward_pass = sum(m * n for n, m in zip(widths, widths[1:]))
+    if len(layers) > 1 and layers[-1].activation == "linear":
+        forward_pass -= widths[-1] * widths[-2]  # z_L is not needed, nor computed
     if len(layers) == 1:
         chain = 0
     else:
@@ -290,12 +312,14 @@ def case_work(layers, batch: int, mode: str, dtype) -> dict:
     }
 
 
-def roofline_s(work: dict, rates: dict, dtype) -> float:
-    """The time the machine needs at its measured rates: compute or memory.
+def rate_model_s(work: dict, rates: dict, dtype) -> float:
+    """The rate model: relunet's work at two rates measured on this machine.
 
-    Floating-point operations at the sustained matrix-product rate, or the
-    output's bytes at the rate the machine fills that much memory, already
-    mapped (no page faults), whichever takes longer.
+    Its floating-point operations at the rate of a 1024 x 1024 matrix
+    product (OpenBLAS, with its threads), or its output's bytes at the rate
+    one thread fills that much memory already mapped (no page faults),
+    whichever takes longer. A model, not a bound: a faster kernel, or more
+    threads writing, run below it.
     """
     gemm = rates[f"gemm_flops_per_s_{np.dtype(dtype).name}"]
     return max(work["flops"] / gemm, work["output_bytes"] / work["write_bytes_per_s"])
@@ -366,7 +390,7 @@ def run_case(name, layers, x, relunet_calls, reference, rounds, rates, mode):
         "mode": mode,
         "timings": timings,
         "work": work,
-        "roofline_s": roofline_s(work, rates, dtype),
+        "rate_model_s": rate_model_s(work, rates, dtype),
         "peak_extra_memory_over_output": peak_extra_memory(
             lambda: rn.jacobian(x, layers, mode=mode), expected.nbytes
         ),
@@ -381,8 +405,8 @@ def run_case(name, layers, x, relunet_calls, reference, rounds, rates, mode):
     return result
 
 
-def single_layer_cases(rounds: int, rates: dict) -> list[dict]:
-    cases = []
+def case_inputs():
+    """Every case as (name, layers, x, relunet's mode), built from fixed seeds."""
     for dtype in (np.float32, np.float64):
         for size, (batch, n_in, n_out) in SINGLE_SIZES.items():
             rng = np.random.default_rng(batch + n_in)
@@ -391,50 +415,201 @@ def single_layer_cases(rounds: int, rates: dict) -> list[dict]:
                 rng.normal(size=n_out).astype(dtype),
             )
             x = rng.normal(size=(batch, n_in)).astype(dtype)
-            cases.append(
-                run_case(
-                    f"one layer, {size} ({batch}x{n_in}->{n_out})",
-                    [layer],
-                    x,
-                    {"relunet": lambda x=x, layer=layer: rn.jacobian(x, layer)},
-                    {"write_floor": write_floor((batch, n_out, n_in), dtype)},
-                    rounds,
-                    rates,
-                    "auto",
-                )
-            )
-    return cases
-
-
-def deep_cases(rounds: int, rates: dict) -> list[dict]:
-    cases = []
+            yield f"one layer, {size} ({batch}x{n_in}->{n_out})", [layer], x, "auto"
     for name, (widths, mode) in DEEP_CASES.items():
         dtype = np.float32
         layers = rn.he_normal(widths, seed=len(name), bias_std=0.1, dtype=dtype)
-        x = (
-            np.random.default_rng(widths[-1])
-            .normal(size=(BATCH, widths[0]))
-            .astype(dtype)
-        )
-        modes = ["auto", "forward", "reverse"] + (
-            ["optimal"] if mode == "optimal" else []
-        )
-        relunet_calls = {
-            f"relunet_{m}": lambda m=m: rn.jacobian(x, layers, mode=m) for m in modes
-        }
-        cases.append(
-            run_case(
-                name,
-                layers,
-                x,
-                relunet_calls,
-                {"unmasked_chain": unmasked_chain(x, layers, mode)},
-                rounds,
-                rates,
-                mode,
+        rng = np.random.default_rng(widths[-1])
+        yield name, layers, rng.normal(size=(BATCH, widths[0])).astype(dtype), mode
+
+
+def timed_cases(rounds: int, rates: dict) -> list[dict]:
+    cases = []
+    for name, layers, x, mode in case_inputs():
+        if len(layers) == 1:
+            relunet_calls = {"relunet": lambda x=x, l=layers[0]: rn.jacobian(x, l)}
+            shape = (x.shape[0], layers[0].n_out, layers[0].n_in)
+            reference = {"write_reference": write_reference(shape, x.dtype)}
+        else:
+            modes = ["auto", "forward", "reverse"] + (
+                ["optimal"] if mode == "optimal" else []
             )
+            relunet_calls = {
+                f"relunet_{m}": lambda m=m, x=x, layers=layers: rn.jacobian(
+                    x, layers, mode=m
+                )
+                for m in modes
+            }
+            reference = {"unmasked_chain": unmasked_chain(x, layers, mode)}
+        cases.append(
+            run_case(name, layers, x, relunet_calls, reference, rounds, rates, mode)
         )
     return cases
+
+
+# --- what the compiled peers run (compiled and counted, not timed) ---------------
+
+#: HLO instructions that write no array of their own.
+NO_PASS = {"parameter", "constant", "bitcast", "tuple", "get-tuple-element"}
+INSTRUCTION = re.compile(
+    r"^\s*(?:ROOT )?%(?P<name>[\w.\-]+) = (?P<type>\w+)\[(?P<dims>[\d,]*)\]\S* "
+    r"(?P<op>[\w\-]+)\((?P<args>[^)]*)\)"
+)
+
+
+def hlo_computations(text: str) -> tuple[dict, str]:
+    """An HLO module as {computation: [instruction lines]}, and its entry's name."""
+    computations, current, entry = {}, None, None
+    for line in text.splitlines():
+        head = re.match(r"^(ENTRY )?%([\w.\-]+) .*\{\s*$", line)
+        if head:
+            current = head[2]
+            computations[current] = []
+            entry = current if head[1] else entry
+        elif line.startswith("}"):
+            current = None
+        elif current is not None and INSTRUCTION.match(line):
+            computations[current].append(line)
+    return computations, entry
+
+
+def dims(text: str) -> list[int]:
+    return [int(d) for d in text.split(",") if d]
+
+
+def hlo_summary(text: str, full_pass_elements: int) -> dict:
+    """Counts from an optimized HLO module: the evidence for what a peer runs.
+
+    Every instruction of the entry computation that writes an array is one
+    pass over memory (a fusion is one pass, whatever it fuses). Counted: the
+    passes and the fusions among them; the passes that contain a matrix
+    product (a ``dot``, alone or inside a fusion) and the products'
+    floating-point operations (two per multiply-add); the elementwise passes
+    (no ``dot``), those that apply a ReLU mask (a ``select``), and those that
+    write at least ``full_pass_elements`` numbers; products fused with a mask
+    in one pass; and the threads XLA splits each elementwise pass, and each
+    mask pass, over (``outer_dimension_partitions``, 1 if absent).
+    """
+    computations, entry = hlo_computations(text)
+    shapes = {
+        INSTRUCTION.match(line)["name"]: dims(INSTRUCTION.match(line)["dims"])
+        for lines in computations.values()
+        for line in lines
+    }
+
+    def called(line: str) -> list[str]:
+        return re.findall(r"(?:calls|to_apply|body|condition)=%([\w.\-]+)", line)
+
+    def inside(line: str) -> list[str]:
+        """The line and every line of the computations it calls, recursively."""
+        lines = [line]
+        for name in called(line):
+            for inner in computations.get(name, []):
+                lines += inside(inner)
+        return lines
+
+    def flops(line: str) -> int:
+        m = INSTRUCTION.match(line)
+        if m["op"] != "dot":
+            return 0
+        lhs = m["args"].split(",")[0].split()[-1].lstrip("%")
+        contracting = dims(re.search(r"lhs_contracting_dims=\{([\d,]*)\}", line)[1])
+        k = int(np.prod([shapes[lhs][d] for d in contracting]))
+        return 2 * int(np.prod(dims(m["dims"]))) * k
+
+    passes = []
+    for line in computations[entry]:
+        m = INSTRUCTION.match(line)
+        if m["op"] in NO_PASS:
+            continue
+        lines = inside(line)
+        partitions = re.search(r'"outer_dimension_partitions":\["(\d+)"', line)
+        passes.append(
+            {
+                "fusion": m["op"] == "fusion",
+                "elements": int(np.prod(dims(m["dims"]))),
+                "flops": sum(flops(inner) for inner in lines),
+                "dot": any(INSTRUCTION.match(x)["op"] == "dot" for x in lines),
+                "mask": any(INSTRUCTION.match(x)["op"] == "select" for x in lines),
+                "threads": int(partitions[1]) if partitions else 1,
+            }
+        )
+    products = [p for p in passes if p["dot"]]
+    elementwise = [p for p in passes if not p["dot"]]
+    masks = [p for p in elementwise if p["mask"]]
+    full = [p for p in elementwise if p["elements"] >= full_pass_elements]
+    return {
+        "passes": len(passes),
+        "fusions": sum(p["fusion"] for p in passes),
+        "matrix_product_passes": len(products),
+        "matrix_product_flops": sum(p["flops"] for p in passes),
+        "products_fused_with_a_mask": sum(p["mask"] for p in products),
+        "elementwise_passes": len(elementwise),
+        "mask_passes": len(masks),
+        "full_pass_elements": full_pass_elements,
+        "elementwise_passes_writing_full_arrays": len(full),
+        "mask_passes_writing_full_arrays": sum(p["mask"] for p in full),
+        "elementwise_threads": sorted({p["threads"] for p in elementwise}),
+        "mask_threads": sorted({p["threads"] for p in masks}),
+    }
+
+
+def full_pass_elements(widths: list[int], batch: int) -> int:
+    """Numbers in one partial product of the better pure order, for the batch
+    (for one layer: the Jacobian): a pass writing that many is a full pass."""
+    if len(widths) == 2:
+        return batch * widths[0] * widths[1]
+    return batch * min(widths[0], widths[-1]) * max(widths[1:-1])
+
+
+def peer_evidence(layers, x) -> dict:
+    """Compile every peer for ``x`` (no call is timed) and record what it runs.
+
+    JAX: XLA's cost analysis of the compiled program (``flops``, ``bytes
+    accessed``) and counts from its optimized HLO. TensorFlow with XLA: the
+    counts from the optimized HLO that ``experimental_get_compiler_ir``
+    returns (TensorFlow gives no cost analysis). The TensorFlow graph is not
+    compiled by XLA: the operations of its graph, by type.
+    """
+    widths = [layers[0].n_in] + [layer.n_out for layer in layers]
+    full = full_pass_elements(widths, x.shape[0])
+    evidence = {}
+    x_tf, x_jax = tf.constant(x), jax.numpy.asarray(x)
+    tf_functions = tf_peers(layers)
+    graph = tf_functions["tf_graph"].get_concrete_function(x_tf).graph
+    op_types = collections.Counter(op.type for op in graph.get_operations())
+    evidence["tf_graph"] = {
+        "compiled_by_xla": False,
+        "graph_operations": dict(sorted(op_types.items())),
+    }
+    hlo = tf_functions["tf_xla"].experimental_get_compiler_ir(x_tf)(
+        stage="optimized_hlo"
+    )
+    evidence["tf_xla"] = {"compiled_by_xla": True, **hlo_summary(hlo, full)}
+    for name, f in jax_functions(layers).items():
+        compiled = f.lower(x_jax).compile()
+        cost = compiled.cost_analysis()
+        cost = cost[0] if isinstance(cost, list) else cost
+        evidence[name] = {
+            "compiled_by_xla": True,
+            "xla_flops": float(cost["flops"]),
+            "xla_bytes_accessed": float(cost["bytes accessed"]),
+            **hlo_summary(compiled.as_text(), full),
+        }
+    return evidence
+
+
+def collect_evidence(results: dict) -> None:
+    """Add every case's peer evidence to ``results`` (the cases built as the
+    timed run builds them, matched by name and dtype)."""
+    inputs = {
+        (name, np.dtype(x.dtype).name): (layers, x)
+        for name, layers, x, _ in case_inputs()
+    }
+    for case in results["cases"]:
+        layers, x = inputs[case["name"], case["dtype"]]
+        case["evidence"] = peer_evidence(layers, x)
+        print(f"{case['name']} {case['dtype']}: compiled and counted", flush=True)
 
 
 # --- reporting ------------------------------------------------------------------
@@ -503,11 +678,11 @@ def figures(case: dict) -> dict:
         "best_peer": best_peer,
         "best_peer_s": t[best_peer],
         "speed_up_over_best_peer": t[best_peer] / ours,
-        "time_over_roofline": ours / case["roofline_s"],
+        "time_over_rate_model": ours / case["rate_model_s"],
     }
     out.update({f"speed_up_over_{p}": t[p] / ours for p in PEERS})
-    if "write_floor" in t:
-        out["time_over_write_floor"] = ours / t["write_floor"]
+    if "write_reference" in t:
+        out["time_over_write_reference"] = ours / t["write_reference"]
     else:
         out["time_over_unmasked_chain"] = ours / t["unmasked_chain"]
         pure = min(t["relunet_forward"], t["relunet_reverse"])
@@ -524,8 +699,8 @@ GOALS = [
     ("one layer, tiny", "speed_up_over_best_peer", ">=", 0.5),
     ("one layer, mid", "speed_up_over_best_peer", ">=", 1.0),
     ("one layer, largest", "speed_up_over_best_peer", ">=", 3.0),
-    ("one layer, mid", "time_over_write_floor", "<=", 3.0),
-    ("one layer, largest", "time_over_write_floor", "<=", 1.5),
+    ("one layer, mid", "time_over_write_reference", "<=", 3.0),
+    ("one layer, largest", "time_over_write_reference", "<=", 1.5),
     ("deep, 1 output", "speed_up_over_best_peer", ">=", 1.0),
     ("deep, 64 outputs", "speed_up_over_best_peer", ">=", 1.0),
     ("tall", "speed_up_over_best_peer", ">=", 1.0),
@@ -560,6 +735,78 @@ def duration(seconds: float) -> str:
     if seconds >= 1e-3:
         return f"{seconds * 1e3:.2f} ms"
     return f"{seconds * 1e6:.1f} us"
+
+
+def evidence_environment() -> dict:
+    return {
+        "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "tensorflow": tf.__version__,
+        "jax": jax.__version__,
+        "cpu_count": os.cpu_count(),
+    }
+
+
+PEER_NAMES = {
+    "tf_graph": "TF graph",
+    "tf_xla": "TF + XLA",
+    "jax_jacrev": "JAX jacrev",
+    "jax_jacfwd": "JAX jacfwd",
+}
+
+
+def evidence_markdown(results: dict) -> list[str]:
+    """The section on what the compiled peers run."""
+    env = results["evidence_environment"]
+    lines = [
+        "",
+        "## What the compiled peers run",
+        "",
+        f"Compiled {env['date_utc']} UTC (TensorFlow {env['tensorflow']}, JAX "
+        f"{env['jax']}, {env['cpu_count']} cores) for the inputs of each case; "
+        "nothing timed (`python bench/run.py --evidence`). MFLOP: matrix "
+        "products in the optimized HLO (XLA's own cost analysis for JAX in "
+        "brackets); relunet's from `rn.jacobian_cost` and its forward pass. "
+        "Passes: instructions of the entry computation that write an array; "
+        "*full* passes write at least one partial product of the better pure "
+        "order (for one layer: the Jacobian). Threads: XLA's partitions of a "
+        "mask pass (NumPy's elementwise passes, relunet's masks, run on one).",
+        "",
+        "| case | dtype | peer | MFLOP | x relunet | product passes | "
+        "elementwise passes (masks) | full (masks) | products fused with a mask | "
+        "threads |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for case in results["cases"]:
+        ours = case["work"]["flops"]
+        for peer, e in case["evidence"].items():
+            if not e["compiled_by_xla"]:
+                ops = e["graph_operations"]
+                products = sum(ops.get(t, 0) for t in ("MatMul", "BatchMatMulV2"))
+                lines.append(
+                    f"| {case['name']} | {case['dtype']} | {PEER_NAMES[peer]} | "
+                    f"graph, not XLA: {products} matrix-product ops, "
+                    f"{sum(ops.values())} ops | | | | | | |"
+                )
+                continue
+            flops = f"{e['matrix_product_flops'] / 1e6:.4g}"
+            xla = f" [{e['xla_flops'] / 1e6:.4g}]" if "xla_flops" in e else ""
+            lines.append(
+                f"| {case['name']} | {case['dtype']} | {PEER_NAMES[peer]} | "
+                f"{flops}{xla} | {e['matrix_product_flops'] / ours:.2f} | "
+                f"{e['matrix_product_passes']} | {e['elementwise_passes']} "
+                f"({e['mask_passes']}) | "
+                f"{e['elementwise_passes_writing_full_arrays']} "
+                f"({e['mask_passes_writing_full_arrays']}) | "
+                f"{e['products_fused_with_a_mask']} | "
+                f"{', '.join(map(str, e['mask_threads']))} |"
+            )
+        lines.append(
+            f"| {case['name']} | {case['dtype']} | relunet | {ours / 1e6:.4g} | 1 | "
+            "| | | | 1 |"
+        )
+    return lines
 
 
 def markdown(results: dict) -> str:
@@ -603,21 +850,23 @@ def markdown(results: dict) -> str:
         "",
         "Why each missed goal is missed, measured: `bench/README.md`.",
         "",
-        "## Against every peer and both floors",
+        "## Against every peer, the measured references and the rate model",
         "",
         "| case | dtype | relunet (fastest) | best peer (fastest) | "
         "speed-up over best peer | over the measured reference | "
-        "over the roofline bound |",
+        "over the rate model |",
         "|---|---|---|---|---|---|---|",
     ]
     for case in results["cases"]:
         f = case["figures"]
-        reference = f.get("time_over_write_floor", f.get("time_over_unmasked_chain"))
+        reference = f.get(
+            "time_over_write_reference", f.get("time_over_unmasked_chain")
+        )
         lines.append(
             f"| {case['name']} | {case['dtype']} | {duration(f['relunet_s'])} | "
             f"{f['best_peer']} {duration(f['best_peer_s'])} | "
             f"{f['speed_up_over_best_peer']:.2f}x | {reference:.2f} | "
-            f"{f['time_over_roofline']:.2f} |"
+            f"{f['time_over_rate_model']:.2f} |"
         )
     lines += [
         "",
@@ -635,11 +884,13 @@ def markdown(results: dict) -> str:
             )
         work = case["work"]
         lines.append(
-            f"| {case['name']} | {case['dtype']} | roofline bound "
+            f"| {case['name']} | {case['dtype']} | rate model "
             f"({work['flops'] / 1e6:.1f} MFLOP, {work['output_bytes'] / 2**20:.2f} MiB "
             f"written at {work['write_bytes_per_s'] / 1e9:.1f} GB/s) | "
-            f"{duration(case['roofline_s'])} | | |"
+            f"{duration(case['rate_model_s'])} | | |"
         )
+    if all("evidence" in case for case in results["cases"]):
+        lines += evidence_markdown(results)
     return "\n".join(lines) + "\n"
 
 
@@ -651,18 +902,38 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="3 rounds, results not written"
     )
+    parser.add_argument(
+        "--evidence",
+        action="store_true",
+        help="only compile the peers and count what they run (no timing); "
+        "merge it into the recorded results",
+    )
     args = parser.parse_args(argv)
     rounds = 3 if args.quick else args.rounds
-    rates = machine_rates(rounds)
-    results = {
-        "environment": environment(),
-        "rounds": rounds,
-        "rates": rates,
-        "cases": single_layer_cases(rounds, rates) + deep_cases(rounds, rates),
-    }
-    for case in results["cases"]:
-        case["figures"] = figures(case)
-    results["goals"] = goal_rows(results)
+    if args.evidence:  # the recorded timings; counts and figures from this code
+        results = json.loads(RECORDED.read_text())
+        inputs = {(n, np.dtype(x.dtype).name): (l, x) for n, l, x, _ in case_inputs()}
+        for case in results["cases"]:
+            layers, x = inputs[case["name"], case["dtype"]]
+            rate = case["work"]["write_bytes_per_s"]
+            case["work"] = case_work(layers, x.shape[0], case["mode"], x.dtype)
+            case["work"]["write_bytes_per_s"] = rate
+            case["rate_model_s"] = rate_model_s(case["work"], results["rates"], x.dtype)
+            case["figures"] = figures(case)
+        results["goals"] = goal_rows(results)
+    else:
+        rates = machine_rates(rounds)
+        results = {
+            "environment": environment(),
+            "rounds": rounds,
+            "rates": rates,
+            "cases": timed_cases(rounds, rates),
+        }
+        for case in results["cases"]:
+            case["figures"] = figures(case)
+        results["goals"] = goal_rows(results)
+    collect_evidence(results)
+    results["evidence_environment"] = evidence_environment()
     report = markdown(results)
     print(report)
     if not args.quick:
