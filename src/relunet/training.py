@@ -1,13 +1,17 @@
 """Differential training: fit values and input derivatives together (chapter 8).
 
-A Keras MLP is trained on samples ``(x, y)`` and, optionally, on the
+A one-output MLP is trained on samples ``(x, y)`` and, optionally, on the
 derivative labels ``dy/dx`` with the loss of Huge and Savine (2020),
 
     alpha * MSE(NN(x), y) + beta * mean_j lambda_j^2 MSE(dNN/dx_j, dy/dx_j),
 
-where the input gradient ``dNN/dx`` is taken with a ``GradientTape`` inside
-the training step (the "twin network": the backward pass of the network is
-part of the model being trained). TensorFlow and Keras are imported lazily:
+where the input gradient ``dNN/dx`` is part of the model being trained (the
+"twin network": the backward pass of the network follows its forward pass).
+Two backends minimise the same loss with the same Adam, schedule and batches:
+``"numpy"`` (the default) with the gradient written out by hand in
+:mod:`relunet.twin`, and ``"tensorflow"``, a Keras model whose input gradient
+is taken with a ``GradientTape`` inside the training step's tape, kept as the
+oracle. TensorFlow and Keras are imported lazily, by the second backend only:
 importing :mod:`relunet` never imports them.
 
 Normalisation (the choice made here, after Huge and Savine's companion
@@ -23,6 +27,8 @@ its value label. Without derivative labels the loss is ``MSE(NN(x), y)``.
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,8 +36,23 @@ from numpy.typing import ArrayLike
 
 from relunet._checks import as_float_array, check_ndim
 from relunet.accumulation import jacobian
-from relunet.layers import Dense
+from relunet.layers import Dense, as_layers
 from relunet.network import forward
+from relunet.twin import differential_loss, glorot_uniform, twin_loss_and_gradients
+
+__all__ = [
+    "BACKENDS",
+    "TwinNetwork",
+    "differential_loss",
+    "fold_normalisation",
+    "input_gradient",
+    "keras_twin",
+    "tensorflow_loss",
+    "train_twin",
+]
+
+#: The values of ``train_twin``'s ``backend``.
+BACKENDS = ("numpy", "tensorflow")
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,8 +61,10 @@ class TwinNetwork:
 
     Attributes
     ----------
-    model : keras.Model
-        The trained Keras model; it maps normalised inputs to normalised values.
+    model : keras.Model or None
+        With ``backend="tensorflow"``, the trained Keras model; it maps
+        normalised inputs to normalised values. None with ``backend="numpy"``,
+        which never builds one.
     layers : list of Dense
         The same network with the normalisation folded into its first and
         last layers, so that ``relunet.forward(x, layers)`` is the prediction
@@ -50,7 +73,8 @@ class TwinNetwork:
     y_mean, y_std : float
         The normalisation.
     losses : ndarray, shape (steps,)
-        The training loss at every step.
+        The training loss at every step (on that step's batch, before its
+        update).
     """
 
     model: object
@@ -93,6 +117,56 @@ def input_gradient(model, x):
     return prediction, tape.gradient(prediction, x)
 
 
+def tensorflow_loss(model, x, y, dydx, weights_j, alpha: float, differential=True):
+    """The loss ``train_twin(backend="tensorflow")`` minimises, on one batch.
+
+    ``alpha * mean((NN(x) - y)^2) + (1 - alpha) * mean(weights_j (dNN/dx -
+    dydx)^2)``, with ``dNN/dx`` from :func:`input_gradient`: called inside a
+    ``GradientTape``, its gradient with respect to the weights is the nested
+    tapes' answer that :func:`relunet.training.differential_loss` reproduces.
+    ``weights_j`` is ``lambda_j**2``; without ``differential`` the loss is the
+    values' term alone.
+    """
+    import tensorflow as tf
+
+    prediction, gradient = input_gradient(model, x)
+    loss = alpha * tf.reduce_mean((prediction[:, 0] - y) ** 2)
+    if differential:
+        loss += (1.0 - alpha) * tf.reduce_mean(weights_j * (gradient - dydx) ** 2)
+    return loss
+
+
+def keras_twin(n_in: int, hidden: Sequence[int], activation: str, layers=None):
+    """The Keras model ``train_twin(backend="tensorflow")`` trains, in float64.
+
+    ``hidden`` Dense layers with ``activation`` and a linear output of one
+    unit, named ``hidden_1, ...`` and ``output``. Keras initialises it
+    (Glorot-uniform weights, zero biases) unless ``layers``, a list of
+    :class:`Dense` of the same shapes, gives the weights (``kernel = W.T``).
+    """
+    import keras
+
+    model = keras.Sequential(
+        [keras.Input((n_in,), dtype="float64")]
+        + [
+            keras.layers.Dense(
+                h, activation=activation, dtype="float64", name=f"hidden_{k + 1}"
+            )
+            for k, h in enumerate(hidden)
+        ]
+        + [keras.layers.Dense(1, dtype="float64", name="output")],
+        name="twin",
+    )
+    if layers is not None:
+        dense = [
+            layer for layer in model.layers if isinstance(layer, keras.layers.Dense)
+        ]
+        for keras_layer, layer in zip(dense, layers, strict=True):
+            keras_layer.kernel.assign(np.asarray(layer.W, np.float64).T)
+            keras_layer.bias.assign(np.asarray(layer.b, np.float64))
+    return model
+
+
 def train_twin(
     x: ArrayLike,
     y: ArrayLike,
@@ -105,20 +179,25 @@ def train_twin(
     batch_size: int = 256,
     learning_rate: float = 0.01,
     seed: int = 0,
+    backend: str = "numpy",
+    initial_layers: Sequence[Dense] | None = None,
 ) -> TwinNetwork:
-    """Train a Keras MLP on values, and on input derivatives when given.
+    """Train a one-output MLP on values, and on input derivatives when given.
 
     Parameters
     ----------
     x : array_like, shape (n, n_in)
-        Training inputs, one sample per row.
+        Training inputs, one sample per row (at least one).
     y : array_like, shape (n,)
         Value labels (for example simulated payoffs).
     dydx : array_like, shape (n, n_in), optional
         Derivative labels (for example pathwise derivatives). Without them
-        the training is standard regression on values.
+        the training is standard regression on values. No column may be all
+        zero when ``lam > 0``: ``lambda_j = 1 / RMS`` of that column would be
+        infinite, so such a column cannot be normalised and is refused before
+        training (drop that input, or train with ``lam=0``).
     hidden : tuple of int, default (20, 20)
-        Widths of the hidden layers.
+        Widths of the hidden layers: ``(20,)`` for one layer of 20.
     activation : {"softplus", "relu"}, default "softplus"
         Activation of the hidden layers; the output layer is linear.
     lam : float, default 1.0
@@ -129,22 +208,64 @@ def train_twin(
         Mini-batch size (the whole set if it is smaller).
     learning_rate : float, default 0.01
         Initial learning rate of Adam, decayed to 1% of it by a cosine schedule.
-    seed : int, default 0
-        Seeds Keras' initialisation and the shuffling: the same seed, the
-        same network, bit for bit (with TensorFlow's op determinism, which
-        this function enables).
+    seed : int in [0, 2**32 - 1], default 0
+        Seeds the initialisation and the shuffling: the same seed, the same
+        network, bit for bit (with TensorFlow's op determinism, which the
+        TensorFlow backend enables).
+    backend : {"numpy", "tensorflow"}, default "numpy"
+        ``"numpy"`` computes each step's gradient with
+        :func:`relunet.twin.differential_loss`'s formulas and needs no
+        TensorFlow; ``"tensorflow"`` trains a Keras model with nested tapes
+        (:func:`tensorflow_loss`), the oracle. Both run Keras 3's Adam
+        (beta_1 0.9, beta_2 0.999, epsilon 1e-7, Keras' bias correction) with
+        ``CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)``
+        computed in float32 as Keras does, on the same mini-batches. The
+        initialisation follows the same rule (Glorot-uniform weights, zero
+        biases) from different generators: Keras' for ``"tensorflow"``,
+        NumPy's for ``"numpy"`` (:func:`relunet.twin.glorot_uniform`), so one
+        seed gives two different networks unless ``initial_layers`` is given.
+    initial_layers : list of Dense, optional
+        Start from these weights instead of a random initialisation: layers
+        in normalised units, of widths ``(n_in, *hidden, 1)``, hidden
+        activation ``activation`` and a linear output. From the same
+        ``initial_layers`` and ``seed`` both backends take the same steps
+        (in float64 they agree to about 1e-9 after 100 steps; the float32
+        cosine of the schedule may differ in its last bit between NumPy and
+        TensorFlow).
 
     Returns
     -------
     TwinNetwork
-    """
-    import keras
-    import tensorflow as tf
+        ``model`` is the trained Keras model with ``backend="tensorflow"``
+        and None with ``backend="numpy"``.
 
-    x, y, dydx = _check_arguments(
-        x, y, dydx, hidden, activation, lam, steps, batch_size, learning_rate, seed
+    Raises
+    ------
+    TypeError
+        An argument of the wrong type (``hidden=20``, ``lam="a"``, a float
+        seed), naming the argument.
+    ValueError
+        Shapes that do not match, an empty ``x``, an input column or labels
+        that do not vary, an all-zero derivative column, values out of
+        range, an unknown ``activation`` or ``backend``, or
+        ``initial_layers`` of other shapes.
+    """
+    x, y, dydx, hidden, lam, learning_rate = _check_arguments(
+        x,
+        y,
+        dydx,
+        hidden,
+        activation,
+        lam,
+        steps,
+        batch_size,
+        learning_rate,
+        seed,
+        backend,
     )
     n, n_in = x.shape
+    if initial_layers is not None:
+        initial_layers = _check_initial_layers(initial_layers, n_in, hidden, activation)
     x_mean, x_std = x.mean(axis=0), x.std(axis=0)
     y_mean, y_std = float(y.mean()), float(y.std())
     if np.any(x_std == 0) or y_std == 0:
@@ -156,64 +277,33 @@ def train_twin(
     differential = dydx is not None and lam > 0
     if differential:
         dydx_n = dydx * x_std / y_std
-        lambda_j = 1.0 / np.sqrt(np.mean(dydx_n**2, axis=0))
+        rms = np.sqrt(np.mean(dydx_n**2, axis=0))
+        if np.any(rms == 0):
+            columns = np.flatnonzero(rms == 0).tolist()
+            raise ValueError(
+                f"dydx column(s) {columns} are all zero (y does not depend on those "
+                "inputs): an all-zero derivative column cannot be normalised, since "
+                "lambda_j = 1 / RMS(dydx_j) would be infinite; drop those inputs or "
+                "train with lam=0"
+            )
+        lambda_j = 1.0 / rms
         alpha = 1.0 / (1.0 + lam * n_in)
     else:
         dydx_n, lambda_j, alpha = np.zeros_like(x_n), np.ones(n_in), 1.0
-    beta = 1.0 - alpha
 
-    keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
-    model = keras.Sequential(
-        [keras.Input((n_in,), dtype="float64")]
-        + [
-            keras.layers.Dense(
-                h, activation=activation, dtype="float64", name=f"hidden_{k + 1}"
-            )
-            for k, h in enumerate(hidden)
-        ]
-        + [keras.layers.Dense(1, dtype="float64", name="output")],
-        name="twin",
-    )
-    schedule = keras.optimizers.schedules.CosineDecay(
-        learning_rate, decay_steps=steps, alpha=0.01
-    )
-    optimizer = keras.optimizers.Adam(learning_rate=schedule)
-    weights_j = tf.constant(lambda_j**2, tf.float64)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(xb, yb, dyb):
-        with tf.GradientTape() as tape:
-            prediction, gradient = input_gradient(model, xb)
-            loss = alpha * tf.reduce_mean((prediction[:, 0] - yb) ** 2)
-            if differential:
-                loss += beta * tf.reduce_mean(weights_j * (gradient - dyb) ** 2)
-        optimizer.apply_gradients(
-            zip(
-                tape.gradient(loss, model.trainable_variables),
-                model.trainable_variables,
-            )
+    schedule = (steps, batch_size, learning_rate, seed)
+    if backend == "numpy":
+        model = None
+        if initial_layers is None:
+            initial_layers = glorot_uniform(n_in, hidden, activation, seed)
+        normalised, losses = _train_numpy(
+            initial_layers, x_n, y_n, dydx_n, lambda_j**2, alpha, *schedule
         )
-        return loss
-
-    rng = np.random.default_rng(seed)
-    batch = min(batch_size, n)
-    per_pass = n // batch
-    X, Y, DY = (tf.constant(a) for a in (x_n, y_n, dydx_n))
-    losses = np.empty(steps)
-    order = rng.permutation(n)
-    for step in range(steps):
-        k = step % per_pass
-        if k == 0 and step > 0:
-            order = rng.permutation(n)
-        rows = tf.constant(order[k * batch : (k + 1) * batch])
-        losses[step] = float(
-            train_step(tf.gather(X, rows), tf.gather(Y, rows), tf.gather(DY, rows))
+    else:
+        architecture = (n_in, hidden, activation, initial_layers)
+        model, normalised, losses = _train_tensorflow(
+            *architecture, x_n, y_n, dydx_n, lambda_j, alpha, differential, *schedule
         )
-
-    from relunet.keras import layers_from_keras
-
-    normalised = layers_from_keras(model, dtype=np.float64)
     return TwinNetwork(
         model=model,
         layers=fold_normalisation(normalised, x_mean, x_std, y_mean, y_std),
@@ -225,13 +315,169 @@ def train_twin(
     )
 
 
-def _check_arguments(
-    x, y, dydx, hidden, activation, lam, steps, batch_size, learning_rate, seed
+def minibatches(n: int, batch_size: int, steps: int, seed: int) -> Iterator[np.ndarray]:
+    """The rows of each step's mini-batch, for ``steps`` steps.
+
+    Passes over the data in the order of a permutation from
+    ``numpy.random.default_rng(seed)``, a fresh one every pass; a pass takes
+    ``n // batch`` batches of ``batch = min(batch_size, n)`` rows and skips
+    the rest.
+    """
+    rng = np.random.default_rng(seed)
+    batch = min(batch_size, n)
+    per_pass = n // batch
+    order = rng.permutation(n)
+    for step in range(steps):
+        k = step % per_pass
+        if k == 0 and step > 0:
+            order = rng.permutation(n)
+        yield order[k * batch : (k + 1) * batch]
+
+
+def cosine_decay(learning_rate: float, steps: int) -> np.ndarray:
+    """Keras' ``CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)``.
+
+    The learning rate of steps ``t = 0, ..., steps - 1``, shape (steps,):
+    ``lr (0.01 + 0.99 * 0.5 (1 + cos(pi t / steps)))``, computed in float32
+    as TensorFlow computes Keras' schedule inside a compiled training step
+    (its graph optimiser folds the constants into ``(pi * (1 / steps)) t``
+    and ``0.99 * 0.5``), then converted exactly to float64. The float32
+    cosine is the float64 one rounded; TensorFlow's (the C library's
+    ``cosf``) differs from it in the last bit at a few steps in a thousand.
+    """
+    f32 = np.float32
+    angle = (f32(np.pi) * (f32(1) / f32(steps))) * np.arange(steps, dtype=f32)
+    cosine = np.cos(angle.astype(np.float64)).astype(f32)
+    decayed = f32(0.01) + (cosine + f32(1)) * (f32(1 - 0.01) * f32(0.5))
+    return (f32(learning_rate) * decayed).astype(np.float64)
+
+
+# Keras 3's Adam defaults. Its bias correction raises beta_1 and beta_2 to the
+# power t after casting them to float32 (then to float64): float32(0.999) is
+# 1.3e-8 below 0.999, enough to move the first steps by 6e-6 relative.
+BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
+BETA_1_POWER_BASE, BETA_2_POWER_BASE = (float(np.float32(b)) for b in (BETA_1, BETA_2))
+
+
+def _train_numpy(
+    layers, x_n, y_n, dydx_n, lambda2, alpha, steps, batch_size, learning_rate, seed
 ):
-    """Validate :func:`train_twin`'s arguments; return x, y, dydx as float64 arrays."""
+    """Adam as Keras 3 runs it, on the gradient of :mod:`relunet.twin`.
+
+    All weights and biases live in one vector ``theta`` (the layers' arrays
+    are views of it), so each Adam step is a few operations on one array.
+    """
+    theta = np.concatenate([p.ravel() for layer in layers for p in (layer.W, layer.b)])
+    theta = theta.astype(np.float64)
+    shapes = [p.shape for layer in layers for p in (layer.W, layer.b)]
+    ends = np.cumsum([np.prod(shape, dtype=int) for shape in shapes])
+    params = [
+        part.reshape(shape)
+        for part, shape in zip(np.split(theta, ends[:-1]), shapes, strict=True)
+    ]
+    Ws, bs = params[0::2], params[1::2]
+    activations = [layer.activation for layer in layers[:-1]]
+    m, v = np.zeros_like(theta), np.zeros_like(theta)
+    losses = np.empty(steps)
+    batches = minibatches(x_n.shape[0], batch_size, steps, seed)
+    for step, (rows, lr) in enumerate(
+        zip(batches, cosine_decay(learning_rate, steps), strict=True)
+    ):
+        losses[step], grads = twin_loss_and_gradients(
+            Ws, bs, activations, x_n[rows], y_n[rows], dydx_n[rows], lambda2, alpha
+        )
+        g = np.concatenate([part.ravel() for pair in grads for part in pair])
+        t = step + 1
+        rate = lr * np.sqrt(1 - BETA_2_POWER_BASE**t) / (1 - BETA_1_POWER_BASE**t)
+        m += (g - m) * (1 - BETA_1)
+        v += (g * g - v) * (1 - BETA_2)
+        theta -= m * rate / (np.sqrt(v) + EPSILON)
+    trained = [
+        Dense(W, b, layer.activation)
+        for W, b, layer in zip(Ws, bs, layers, strict=True)
+    ]
+    return trained, losses
+
+
+def _train_tensorflow(
+    n_in,
+    hidden,
+    activation,
+    initial_layers,
+    x_n,
+    y_n,
+    dydx_n,
+    lambda_j,
+    alpha,
+    differential,
+    steps,
+    batch_size,
+    learning_rate,
+    seed,
+):
+    """Keras' Adam on the nested tapes of :func:`tensorflow_loss` (the oracle)."""
+    import keras
+    import tensorflow as tf
+
+    from relunet.keras import layers_from_keras
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    model = keras_twin(n_in, hidden, activation, initial_layers)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        learning_rate, decay_steps=steps, alpha=0.01
+    )
+    optimizer = keras.optimizers.Adam(learning_rate=schedule)
+    weights_j = tf.constant(lambda_j**2, tf.float64)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(xb, yb, dyb):
+        with tf.GradientTape() as tape:
+            loss = tensorflow_loss(model, xb, yb, dyb, weights_j, alpha, differential)
+        optimizer.apply_gradients(
+            zip(
+                tape.gradient(loss, model.trainable_variables),
+                model.trainable_variables,
+            )
+        )
+        return loss
+
+    X, Y, DY = (tf.constant(a) for a in (x_n, y_n, dydx_n))
+    losses = np.empty(steps)
+    for step, rows in enumerate(minibatches(x_n.shape[0], batch_size, steps, seed)):
+        rows = tf.constant(rows)
+        losses[step] = float(
+            train_step(tf.gather(X, rows), tf.gather(Y, rows), tf.gather(DY, rows))
+        )
+    return model, layers_from_keras(model, dtype=np.float64), losses
+
+
+def _is_integer(value) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_arguments(
+    x, y, dydx, hidden, activation, lam, steps, batch_size, learning_rate, seed, backend
+):
+    """Validate :func:`train_twin`'s arguments.
+
+    Returns x, y, dydx as float64 arrays, hidden as a tuple of int, lam and
+    learning_rate as float.
+    """
     x = as_float_array(x, "x").astype(np.float64)
     check_ndim(x, "x", (2,), "(n, n_in)")
     n = x.shape[0]
+    if n == 0 or x.shape[1] == 0:
+        raise ValueError(
+            "x must hold at least one sample (row) and one input (column), got "
+            f"shape {x.shape}"
+        )
     y = as_float_array(y, "y").astype(np.float64)
     if y.shape != (n,):
         raise ValueError(
@@ -244,36 +490,72 @@ def _check_arguments(
             raise ValueError(
                 f"dydx must have shape {x.shape} like x, got shape {dydx.shape}"
             )
-    if activation not in ("softplus", "relu"):
+    if not isinstance(activation, str) or activation not in ("softplus", "relu"):
         raise ValueError(f"activation must be 'softplus' or 'relu', got {activation!r}")
-    if (
-        not all(isinstance(h, (int, np.integer)) and h >= 1 for h in hidden)
-        or not hidden
-    ):
+    if not isinstance(hidden, (tuple, list)):
+        raise TypeError(
+            "hidden must be a tuple of positive integers, one width per hidden "
+            f"layer ((20,) for one layer of 20), got {type(hidden).__name__} "
+            f"{hidden!r}"
+        )
+    for h in hidden:
+        if not _is_integer(h):
+            raise TypeError(
+                "hidden must be a tuple of positive integers, got an element "
+                f"{h!r} of type {type(h).__name__} in {hidden!r}"
+            )
+    if not hidden or min(hidden) < 1:
         raise ValueError(
             f"hidden must be a non-empty tuple of positive integers, got {hidden!r}"
         )
-    for name, value in (("steps", steps), ("batch_size", batch_size), ("seed", seed)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < (0 if name == "seed" else 1)
-        ):
-            raise ValueError(
-                f"{name} must be a {'non-negative' if name == 'seed' else 'positive'} "
-                f"integer, got {value!r}"
-            )
-    if not (
-        np.isfinite(lam)
-        and lam >= 0
-        and np.isfinite(learning_rate)
-        and learning_rate > 0
+    for name, value, low in (
+        ("steps", steps, 1),
+        ("batch_size", batch_size, 1),
+        ("seed", seed, 0),
     ):
-        raise ValueError(
-            f"lam must be >= 0 and learning_rate > 0, got {lam!r} and {learning_rate!r}"
+        high = 2**32 if name == "seed" else np.inf  # Keras seeds NumPy's legacy RNG
+        expected = (
+            "a non-negative integer below 2**32" if low == 0 else "a positive integer"
         )
+        if not _is_integer(value):
+            raise TypeError(
+                f"{name} must be {expected}, got {type(value).__name__} {value!r}"
+            )
+        if not low <= value < high:
+            raise ValueError(f"{name} must be {expected}, got {value!r}")
+    for name, value, low in (
+        ("lam", lam, ">= 0"),
+        ("learning_rate", learning_rate, "> 0"),
+    ):
+        if not _is_real(value):
+            raise TypeError(
+                f"{name} must be a real number {low}, got {type(value).__name__} "
+                f"{value!r}"
+            )
+        if not (np.isfinite(value) and (value > 0 or (name == "lam" and value == 0))):
+            raise ValueError(f"{name} must be a finite number {low}, got {value!r}")
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise ValueError(f"backend must be 'numpy' or 'tensorflow', got {backend!r}")
+    return x, y, dydx, tuple(int(h) for h in hidden), float(lam), float(learning_rate)
 
-    return x, y, dydx
+
+def _check_initial_layers(initial_layers, n_in, hidden, activation) -> list[Dense]:
+    """``initial_layers`` as float64 Dense layers, if they fit the architecture."""
+    layers = as_layers(initial_layers)
+    widths = [layers[0].n_in] + [layer.n_out for layer in layers]
+    activations = [layer.activation for layer in layers]
+    expected_widths = [n_in, *hidden, 1]
+    expected_activations = [activation] * len(hidden) + ["linear"]
+    if widths != expected_widths or activations != expected_activations:
+        raise ValueError(
+            f"initial_layers must have widths {expected_widths} and activations "
+            f"{expected_activations} (from x, hidden and activation), got widths "
+            f"{widths} and activations {activations}"
+        )
+    return [
+        Dense(layer.W.astype(np.float64), layer.b.astype(np.float64), layer.activation)
+        for layer in layers
+    ]
 
 
 def fold_normalisation(
