@@ -272,3 +272,89 @@ def test_he_normal_names_a_bad_seed():
         rn.he_normal([2, 3], seed=1.5)
     same = rn.he_normal([2, 3], seed=np.array(4))[0].W
     np.testing.assert_array_equal(same, rn.he_normal([2, 3], seed=4)[0].W)
+
+
+# --- train_twin's arguments -----------------------------------------------------
+
+
+def _train(**change):
+    """train_twin on a small valid problem, with some arguments changed."""
+    from relunet.training import train_twin
+
+    x = np.linspace(-1.0, 1.0, 8).reshape(4, 2)
+    arguments = {"x": x, "y": x.sum(axis=1), "dydx": np.ones_like(x), "steps": 1}
+    arguments |= change
+    return train_twin(arguments.pop("x"), arguments.pop("y"), **arguments)
+
+
+def test_train_twin_refuses_an_all_zero_derivative_column():
+    dydx = np.ones((4, 2))
+    dydx[:, 1] = 0.0
+    with raises(
+        ValueError, "dydx column(s) [1] are all zero", "cannot be normalised", "lam=0"
+    ):
+        _train(dydx=dydx)
+    assert np.isfinite(_train(dydx=dydx, lam=0.0).losses).all()
+
+
+@pytest.mark.parametrize(
+    "change, kind, fragments",
+    [
+        (
+            {"x": np.ones((0, 2)), "y": np.ones(0), "dydx": None},
+            ValueError,
+            ("x must hold at least one sample", "(0, 2)"),
+        ),
+        (
+            {"hidden": 20},
+            TypeError,
+            ("hidden must be a tuple of positive integers", "(20,)", "got int 20"),
+        ),
+        (
+            {"hidden": (True,)},
+            TypeError,
+            ("hidden must be a tuple of positive integers", "True of type bool"),
+        ),
+        (
+            {"hidden": (4, 0)},
+            ValueError,
+            ("hidden must be a non-empty tuple", "(4, 0)"),
+        ),
+        ({"lam": "a"}, TypeError, ("lam must be a real number >= 0, got str 'a'",)),
+        ({"lam": -1.0}, ValueError, ("lam must be a finite number >= 0, got -1.0",)),
+        (
+            {"learning_rate": 0.0},
+            ValueError,
+            ("learning_rate must be a finite number > 0",),
+        ),
+        ({"seed": -1}, ValueError, ("seed must be a non-negative integer", "got -1")),
+        (
+            {"seed": 1.5},
+            TypeError,
+            ("seed must be a non-negative integer", "float 1.5"),
+        ),
+        (
+            {"seed": True},
+            TypeError,
+            ("seed must be a non-negative integer", "bool True"),
+        ),
+        (
+            {"seed": 2**32},
+            ValueError,
+            ("seed must be a non-negative integer below 2**32",),
+        ),
+        (
+            {"steps": 2.0},
+            TypeError,
+            ("steps must be a positive integer, got float 2.0",),
+        ),
+        (
+            {"backend": "jax"},
+            ValueError,
+            ("backend must be 'numpy' or 'tensorflow', got 'jax'",),
+        ),
+    ],
+)
+def test_train_twin_names_the_bad_argument(change, kind, fragments):
+    with raises(kind, *fragments):
+        _train(**change)
