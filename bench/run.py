@@ -356,6 +356,7 @@ def measure(candidates: dict, rounds: int) -> dict:
             "median_s": float(np.median(times)),
             "min_s": float(np.min(times)),
             "max_s": float(np.max(times)),
+            "samples_s": [float(t) for t in times],  # one per round, in order
             "rounds": len(times),
             "calls_per_sample": repeats[name],
         }
