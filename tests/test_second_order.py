@@ -101,11 +101,12 @@ def test_one_unit_hessian_by_hand():
 
 
 @given(smooth_shapes())
-def test_hessian_is_symmetric_and_batch_equals_singles(shape):
+def test_hessian_shape_and_batch_equals_singles(shape):
+    # (Its symmetry is tested on the recursion's own result, before the
+    # symmetrising step, in test_the_recursion_itself_is_symmetric.)
     _, layers, x = case(shape)
     H = rn.hessian(x, layers)
     assert H.shape == (x.shape[0], layers[-1].n_out, x.shape[1], x.shape[1])
-    np.testing.assert_array_equal(H, H.swapaxes(-1, -2))
     for s in range(x.shape[0]):
         np.testing.assert_allclose(
             rn.hessian(x[s], layers), H[s], rtol=1e-13, atol=1e-15
