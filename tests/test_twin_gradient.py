@@ -21,7 +21,7 @@ from relunet.training import (
     tensorflow_loss,
     train_twin,
 )
-from relunet.twin import glorot_uniform
+from relunet.twin import glorot_uniform, softplus_parts
 
 
 def relative(ours, theirs) -> float:
@@ -237,3 +237,29 @@ def test_numpy_and_tensorflow_trainings_agree_after_100_steps(basket, activation
     for a, b in zip(ours.layers, theirs.layers, strict=True):
         assert relative(a.W, b.W) < 1e-8
         assert relative(a.b, b.b) < 1e-8
+
+
+def test_softplus_parts_are_softplus_and_its_derivatives():
+    z = np.linspace(-40.0, 40.0, 2001)
+    ours = softplus_parts(z)
+    ulp = np.finfo(np.float64).eps
+    # relunet.activations' forms, whose exp(-logaddexp(...)) carries the rounding
+    # of logaddexp's result: up to about |z| ulp
+    theirs = (
+        rn.softplus(z),
+        rn.softplus_derivative(z),
+        rn.softplus_second_derivative(z),
+    )
+    for mine, reference in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(mine, reference, rtol=64 * ulp, atol=0)
+    if np.finfo(np.longdouble).eps < ulp:  # extended precision: the exact values
+        e = np.exp(z.astype(np.longdouble))
+        exact = (np.log1p(e), e / (1 + e), e / (1 + e) ** 2)
+        for mine, truth in zip(ours, exact, strict=True):
+            assert np.max(np.abs(mine - truth) / truth) < 4 * ulp
+    extremes = np.array([-800.0, -745.5, -1e-300, 0.0, 699.9, 700.0, 700.5, 800.0])
+    f, slope, curvature = softplus_parts(extremes)
+    np.testing.assert_allclose(f, rn.softplus(extremes), rtol=4 * ulp, atol=0)
+    np.testing.assert_allclose(slope, rn.softplus_derivative(extremes), rtol=4 * ulp)
+    assert np.all(np.isfinite(curvature)) and np.all(curvature[-2:] < 1e-303)
+    assert f[-1] == 800.0 and slope[-1] == 1.0 and f[0] == slope[0] == 0.0
