@@ -95,6 +95,8 @@ def differential_loss(
             f"lambda_j must have shape ({n_in},), one weight per input, got "
             f"{lambda_j.shape}"
         )
+    if isinstance(alpha, np.ndarray) and alpha.ndim == 0 and alpha.dtype.kind in "iuf":
+        alpha = alpha.item()
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, numbers.Real):
         raise TypeError(
             f"alpha must be a real number in [0, 1], got {type(alpha).__name__} "
