@@ -68,9 +68,11 @@ def hessian(
 
     For a network of ReLU and linear layers the result is exactly zero:
     such a network is piecewise linear, and wherever it is differentiable
-    its Hessian is 0. At a kink (some pre-activation exactly 0) it has no
-    derivative, first or second; the zeros returned there mean nothing (the
-    second derivative of ReLU is a point mass at the kink, not a function).
+    its Hessian is 0. Where some pre-activation is exactly 0 the network may
+    have no derivative, first or second (it need not: ``relu(x) - relu(-x)``
+    is ``x``); the zeros returned there are a convention, not a derivative
+    (the second derivative of ReLU is a point mass at the kink, not a
+    function).
     """
     x2, layer_terms = _layer_terms(x, layers, at_zero)
     batch, n_in = x2.shape
