@@ -12,7 +12,10 @@ the last bits the same way, and each must leave every stored output as it is:
 - ``two-threads``: two BLAS and TensorFlow threads instead of one, which
   changes the order of some sums.
 
-Each runs strict nbval on every chapter (``pytest --nbval``, the settings of
+The chapters switch oneDNN off only when the caller has not chosen
+(``os.environ.setdefault``), so that the first perturbation reaches them; a
+test in ``tests/test_stored_digits.py`` keeps it so. Each runs strict nbval
+on every chapter (``pytest --nbval``, the settings of
 ``pyproject.toml``), in two processes as ``make test`` does. Usage:
 ``python scripts/check_portable.py [onednn|sandybridge|two-threads ...]``
 (default: all three). Prints the time of each and exits non-zero if any

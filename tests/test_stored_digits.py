@@ -99,6 +99,19 @@ def test_stored_outputs_carry_no_machine_digits(path):
     )
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_check_portable_can_switch_onednn_on(path):
+    """A chapter sets oneDNN off only by default, so that ``make check-portable``'s
+    ``TF_ENABLE_ONEDNN_OPTS=1`` reaches its TensorFlow (a forced "0" would make
+    that perturbation a no-op)."""
+    sources = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert not any(
+        re.search(r"os\.environ\[.TF_ENABLE_ONEDNN_OPTS.\]\s*=", s) for s in sources
+    )
+    if any("import tensorflow" in s for s in sources):
+        assert any('setdefault("TF_ENABLE_ONEDNN_OPTS", "0")' in s for s in sources)
+
+
 def test_every_allow_list_entry_has_a_reason_and_is_used():
     used = set()
     for path in CHAPTERS:
