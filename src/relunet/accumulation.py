@@ -9,7 +9,7 @@ accumulation), from the output side (reverse accumulation), or in any other
 bracketing. All give the same matrix; their costs differ with the layer
 widths (chapter 4). Read from the top: :func:`jacobian`, the masked copy of
 one factor, the two accumulations, the best bracketing; then the costs that
-choose between them.
+choose between them, one cost model that prices exactly what runs.
 """
 
 from __future__ import annotations
