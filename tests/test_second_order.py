@@ -6,6 +6,9 @@ from hypothesis import given
 from networks import network_shapes, random_case
 
 import relunet as rn
+from relunet import second_order
+
+MODES = ("adjoint", "recursion")
 
 
 def smooth_shapes(max_layers: int = 4):
@@ -89,13 +92,14 @@ def test_softplus_layer_in_forward_and_jacobian():
 # --- hessian and hvp ---------------------------------------------------------------
 
 
-def test_one_unit_hessian_by_hand():
+@pytest.mark.parametrize("mode", MODES)
+def test_one_unit_hessian_by_hand(mode):
     # NN(x) = softplus(w . x + b): H = s(1 - s) w w^T.
     w, b = np.array([1.0, -2.0, 0.5]), 0.3
     x = np.array([0.2, 0.1, -0.4])
     z = w @ x + b
     s = 1 / (1 + np.exp(-z))
-    H = rn.hessian(x, rn.Dense(w[None, :], [b], activation="softplus"))
+    H = rn.hessian(x, rn.Dense(w[None, :], [b], activation="softplus"), mode=mode)
     assert H.shape == (1, 3, 3)
     np.testing.assert_allclose(H[0], s * (1 - s) * np.outer(w, w), rtol=1e-14)
 
@@ -149,17 +153,23 @@ def test_hessian_is_the_derivative_of_the_jacobian(shape):
         np.testing.assert_allclose(central, H[..., k], rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("seed", range(5))
-def test_relu_networks_have_exactly_zero_hessian(seed):
+def test_relu_networks_have_exactly_zero_hessian(seed, mode):
     layers = rn.he_normal([4, 8, 8, 3], seed=seed, bias_std=0.3)
     x = np.random.default_rng(seed).normal(size=(6, 4))
-    H = rn.hessian(x, layers)
+    H = rn.hessian(x, layers, mode=mode)
     assert H.shape == (6, 3, 4, 4) and np.all(H == 0)
     assert np.all(rn.hvp(x, layers, np.ones_like(x)) == 0)
 
 
 @pytest.mark.parametrize(
-    "function", [rn.hessian, lambda x, layers: rn.hvp(x, layers, np.ones_like(x))]
+    "function",
+    [
+        lambda x, layers: rn.hessian(x, layers, mode="adjoint"),
+        lambda x, layers: rn.hessian(x, layers, mode="recursion"),
+        lambda x, layers: rn.hvp(x, layers, np.ones_like(x)),
+    ],
 )
 def test_float32_is_preserved(function):
     layers = [
@@ -196,38 +206,44 @@ def test_regions_refuse_softplus_networks():
         rn.grid_regions(layers, (-1, 1), (-1, 1), 10)
 
 
-def test_hessian_is_zero_where_curvature_vanishes_under_huge_weights():
+@pytest.mark.parametrize("mode", MODES)
+def test_hessian_is_zero_where_curvature_vanishes_under_huge_weights(mode):
     # softplus(1e160 x) at x = 1: f'' underflows to exactly 0, and G = 1e160, so
     # G^T G alone overflows; the true Hessian is 0, as hvp gives (not 0 * inf).
     layers = [
         rn.Dense([[1e160]], [0.0], "softplus"),
         rn.Dense([[1.0]], [0.0], "linear"),
     ]
-    H = rn.hessian(np.array([1.0]), layers)
-    assert np.all(H == 0) and np.all(rn.hvp(np.array([1.0]), layers, [1.0]) == 0)
+    with np.errstate(all="raise"):
+        H = rn.hessian(np.array([1.0]), layers, mode=mode)
+        Hv = rn.hvp(np.array([1.0]), layers, [1.0])
+    assert np.all(H == 0) and np.all(Hv == 0)
     # A tiny non-zero curvature times a huge gradient stays finite and right.
     # f''(-700) = e^-700 times G^2 = 1e320: about e^36.8, though 1e320 overflows.
     layers = [rn.Dense([[1e160]], [-700.0], "softplus")]
     expected = np.exp(-700.0 + 320 * np.log(10.0))
-    H = rn.hessian(np.array([0.0]), layers)
+    H = rn.hessian(np.array([0.0]), layers, mode=mode)
     np.testing.assert_allclose(H[0, 0, 0], expected, rtol=1e-10)
+    Hv = rn.hvp(np.array([0.0]), layers, [1.0])
+    np.testing.assert_allclose(Hv[0, 0], expected, rtol=1e-10)
 
 
-@given(smooth_shapes())
-def test_the_recursion_itself_is_symmetric(shape):
-    """Symmetry of what the recursion computes, before the symmetrising step,
+@pytest.mark.parametrize("mode", MODES)
+@given(shape=smooth_shapes())
+def test_each_algorithm_itself_is_symmetric(mode, shape):
+    """Symmetry of what each algorithm computes, before the symmetrising step,
     and Schwarz's theorem through hvp (whose two indices play different roles)."""
     rng, layers, x = case(shape)
-    raw = rn.hessian(x, layers, symmetrize=False)
+    raw = rn.hessian(x, layers, symmetrize=False, mode=mode)
     scale = max(float(np.max(np.abs(raw))), 1e-300)
     assert np.max(np.abs(raw - raw.swapaxes(-1, -2))) <= 1e-13 * scale
     np.testing.assert_array_equal(
-        rn.hessian(x, layers), 0.5 * (raw + raw.swapaxes(-1, -2))
+        rn.hessian(x, layers, mode=mode), 0.5 * (raw + raw.swapaxes(-1, -2))
     )
     n_in = x.shape[1]
     columns = np.stack(
         [rn.hvp(x, layers, np.tile(e, (len(x), 1))) for e in np.eye(n_in)], axis=-1
-    )  # columns[s, j, i, k] = (H e_k)_{ji}: i from the Jacobian, k from v
+    )  # columns[s, j, i, k] = (H e_k)_{ji}: i from the gradient, k from v
     assert np.max(np.abs(columns - columns.swapaxes(-1, -2))) <= 1e-12 * scale
 
 
@@ -246,3 +262,150 @@ def test_hvp_dtype_follows_x_layers_and_v_as_jvp_does():
         assert rn.hvp(x32, layers, v).dtype == expected
         assert rn.vjp(x32, layers, np.ones(1, v.dtype)).dtype == expected
     assert rn.hvp(x32, layers, np.ones(2)).dtype == np.float64
+
+
+# --- the adjoint form, the recursion and their costs --------------------------------
+
+
+@given(smooth_shapes())
+def test_adjoint_form_equals_recursion(shape):
+    _, layers, x = case(shape)
+    adjoint = rn.hessian(x, layers, mode="adjoint")
+    recursion = rn.hessian(x, layers, mode="recursion")
+    scale = max(float(np.max(np.abs(recursion))), 1e-300)
+    np.testing.assert_allclose(adjoint, recursion, rtol=1e-12, atol=1e-13 * scale)
+    auto = rn.hessian(x, layers)
+    chosen = second_order.choose_hessian_mode(layers)
+    np.testing.assert_array_equal(auto, rn.hessian(x, layers, mode=chosen))
+
+
+def test_adjoint_sandwich_is_symmetric_term_by_term():
+    # B^T (S B): entry (i, k) and (k, i) add the same products, so on a BLAS
+    # that sums both in one order the raw result is symmetric to the last bit.
+    layers = rn.he_normal([6, 16, 16, 1], seed=4, bias_std=0.3)
+    layers = [rn.Dense(l.W, l.b, "softplus") for l in layers[:-1]] + layers[-1:]
+    x = np.random.default_rng(4).normal(size=(8, 6))
+    raw = rn.hessian(x, layers, symmetrize=False, mode="adjoint")
+    assert np.max(np.abs(raw - raw.swapaxes(-1, -2))) <= 1e-15 * np.max(np.abs(raw))
+
+
+def count_multiply_adds(monkeypatch):
+    """Wrap every matrix and outer product of second_order; return the tally."""
+    tally = [0]
+    product, outer = second_order._product, second_order._outer
+
+    def counted_product(a, b):
+        result = product(a, b)
+        tally[0] += result.size * a.shape[-1]
+        return result
+
+    def counted_outer(rows):
+        result = outer(rows)
+        tally[0] += result.size
+        return result
+
+    monkeypatch.setattr(second_order, "_product", counted_product)
+    monkeypatch.setattr(second_order, "_outer", counted_outer)
+    return tally
+
+
+ACTIVATION_MIXES = [
+    ["softplus", "softplus", "linear"],
+    ["relu", "softplus", "linear"],
+    ["softplus", "relu", "softplus"],
+    ["linear", "softplus", "relu"],
+    ["relu", "relu", "linear"],
+]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_every_algorithm_costs_what_its_cost_function_reports(seed, monkeypatch):
+    rng = np.random.default_rng(seed)
+    widths = [int(w) for w in rng.integers(1, 7, size=4)]
+    activations = ACTIVATION_MIXES[seed % len(ACTIVATION_MIXES)]
+    layers = [
+        rn.Dense(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out), activation)
+        for n_in, n_out, activation in zip(widths[:-1], widths[1:], activations)
+    ]
+    x, v = rng.normal(size=(3, widths[0])), rng.normal(size=(3, widths[0]))
+    tally = count_multiply_adds(monkeypatch)
+    for mode in MODES:
+        tally[0] = 0
+        rn.hessian(x, layers, mode=mode)
+        assert tally[0] == 3 * second_order.hessian_cost(layers, mode).multiply_adds
+    tally[0] = 0
+    rn.hvp(x, layers, v)
+    expected = second_order.hvp_cost(layers, "forward-over-reverse").multiply_adds
+    assert tally[0] == 3 * expected
+
+
+def test_the_cost_model_chooses_by_the_widths():
+    scalar = [
+        rn.Dense(np.ones((64, 32)), np.zeros(64), "softplus"),
+        rn.Dense(np.ones((64, 64)), np.zeros(64), "softplus"),
+        rn.Dense(np.ones((1, 64)), np.zeros(1), "linear"),
+    ]
+    adjoint = second_order.hessian_cost(scalar, "adjoint")
+    recursion = second_order.hessian_cost(scalar, "recursion")
+    # by hand: K_2 = W_2 D_1 W_1, gbar_1 = W_2^T D_2 gbar_2, 128 units' sandwiches
+    assert adjoint.multiply_adds == 64 * 64 * 32 + 64 * 64 + 128 * 32**2
+    assert (
+        recursion.multiply_adds
+        == (64 * 64 * 32 + 64 * 32) + (64 * 64 * 32**2 + 64 * 32**2) + 128 * 32**2
+    )
+    assert second_order.choose_hessian_mode(scalar) == "adjoint"
+    # one softplus layer with many outputs: one outer product per unit wins
+    wide = [rn.Dense(np.ones((50, 2)), np.zeros(50), "softplus")]
+    assert second_order.hessian_cost(wide, "recursion").multiply_adds == 50 * 2**2
+    assert second_order.hessian_cost(wide, "adjoint").multiply_adds == 50 * 50 * 2**2
+    assert second_order.choose_hessian_mode(wide) == "recursion"
+    relu = rn.he_normal([3, 4, 2], seed=0)
+    assert second_order.hessian_cost(relu, "adjoint") == (0, 0)
+
+
+def test_hessian_and_cost_refuse_unknown_modes():
+    layers = [rn.Dense(np.ones((3, 2)), np.zeros(3), "softplus")]
+    with pytest.raises(ValueError, match=r"mode must be one of .*got 'reverse'"):
+        rn.hessian(np.ones(2), layers, mode="reverse")
+    with pytest.raises(TypeError, match=r"mode must be one of .*got int 1"):
+        rn.hessian(np.ones(2), layers, mode=1)
+    with pytest.raises(ValueError, match=r"mode must be one of .*got 'auto'"):
+        second_order.hessian_cost(layers, "auto")
+    with pytest.raises(ValueError, match=r"mode must be one of .*got 'adjoint'"):
+        second_order.hvp_cost(layers, "adjoint")
+
+
+# --- hvp: forward over reverse against its references ---------------------------------
+
+
+@given(smooth_shapes())
+def test_hvp_equals_forward_over_forward(shape):
+    rng, layers, x = case(shape)
+    v = rng.normal(size=x.shape)
+    reference = second_order._hvp_forward_over_forward(x, layers, v)
+    scale = max(float(np.max(np.abs(reference))), 1e-300)
+    np.testing.assert_allclose(
+        rn.hvp(x, layers, v), reference, rtol=1e-12, atol=1e-13 * scale
+    )
+
+
+@given(smooth_shapes(max_layers=3))
+def test_hvp_is_the_derivative_of_the_gradient_along_v(shape):
+    rng, layers, x = case(shape)
+    if any(layer.activation == "relu" for layer in layers):
+        return  # central differences need smoothness; ReLU's Hv is 0 anyway
+    v = rng.normal(size=x.shape)
+    h = 1e-5
+    n_out = layers[-1].n_out
+    central = np.stack(
+        [
+            (
+                rn.vjp(x + h * v, layers, np.tile(e, (len(x), 1)))
+                - rn.vjp(x - h * v, layers, np.tile(e, (len(x), 1)))
+            )
+            / (2 * h)
+            for e in np.eye(n_out)
+        ],
+        axis=1,
+    )
+    np.testing.assert_allclose(rn.hvp(x, layers, v), central, rtol=1e-6, atol=1e-7)

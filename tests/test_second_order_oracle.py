@@ -2,8 +2,10 @@
 
 The TensorFlow network is written with plain ops (``a @ W^T + b``,
 ``tf.nn.softplus``, ``tf.nn.relu``), independently of relunet. Hessians come
-from nested tapes (``batch_jacobian`` of a ``batch_jacobian``), Hessian-vector
-products from a ``ForwardAccumulator`` over a tape (forward over reverse).
+from nested tapes (``batch_jacobian`` of a ``batch_jacobian``), for both of
+relunet's algorithms (the adjoint form and the recursion); Hessian-vector
+products from a ``ForwardAccumulator`` over a tape (forward over reverse), for
+relunet's forward over reverse and its forward-over-forward reference.
 """
 
 import keras
@@ -15,6 +17,7 @@ from networks import network_shapes, random_case
 
 import relunet as rn
 from relunet.keras import layers_from_keras
+from relunet.second_order import _hvp_forward_over_forward
 
 pytestmark = pytest.mark.oracle
 
@@ -112,9 +115,10 @@ def test_hessian_matches_nested_tapes(shape):
     _, layers, x = case(shape)
     H_tf = tf_hessian(x, layers)
     scale = max(np.max(np.abs(H_tf)), 1e-300)
-    np.testing.assert_allclose(
-        rn.hessian(x, layers), H_tf, rtol=1e-9, atol=1e-12 * scale
-    )
+    for mode in ("auto", "adjoint", "recursion"):
+        np.testing.assert_allclose(
+            rn.hessian(x, layers, mode=mode), H_tf, rtol=1e-9, atol=1e-12 * scale
+        )
 
 
 @settings(max_examples=15)
@@ -127,13 +131,18 @@ def test_hvp_matches_forward_over_reverse(shape):
     np.testing.assert_allclose(
         rn.hvp(x, layers, v), expected, rtol=1e-9, atol=1e-12 * scale
     )
+    np.testing.assert_allclose(  # the forward-over-forward reference agrees too
+        _hvp_forward_over_forward(x, layers, v), expected, rtol=1e-9, atol=1e-12 * scale
+    )
 
 
 def test_relu_network_hessian_is_zero_in_tensorflow_too():
     layers = rn.he_normal([3, 6, 6, 2], seed=3, bias_std=0.2)
     x = np.random.default_rng(3).normal(size=(5, 3))
     H_tf = tf_hessian(x, layers)
-    assert np.all(H_tf == 0) and np.all(rn.hessian(x, layers) == 0)
+    assert np.all(H_tf == 0)
+    for mode in ("adjoint", "recursion"):
+        assert np.all(rn.hessian(x, layers, mode=mode) == 0)
 
 
 def test_keras_softplus_layers_are_read_and_differentiated_alike():

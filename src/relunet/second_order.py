@@ -1,30 +1,49 @@
 """Second derivatives of a network: Hessians and Hessian-vector products (chapter 7).
 
-With ``a_0 = x``, ``z_l = W_l a_{l-1} + b_l`` and ``a_l = f_l(z_l)``, write
-``J_l = d a_l / d x`` (shape (n_l, n_0)) and ``H_l = d^2 a_l / dx^2`` (shape
-(n_l, n_0, n_0)). The chain rule, differentiated once more, gives the
-recursion of chapter 7, equation (hessian-recursion):
+With ``a_0 = x``, ``z_l = W_l a_{l-1} + b_l`` and ``a_l = f_l(z_l)``, the
+only curved operations of a network are its activations. Two ways to the
+Hessian ``H_j = d^2 NN_j / dx^2`` follow from the chain rule (chapter 7):
 
-    G_l = W_l J_{l-1},
-    J_l = diag(f_l'(z_l)) G_l,
-    H_l[j] = f_l''(z_l)_j  G_l[j]^T G_l[j]  +  f_l'(z_l)_j  (W_l H_{l-1})[j],
+* the *recursion*, equation (hessian-recursion): carry ``J_l = d a_l / dx``
+  and ``H_l = d^2 a_l / dx^2`` (shape (n_l, n_0, n_0)) forward,
 
-starting from ``J_0 = I`` and ``H_0 = 0``. For ReLU and linear layers
-``f'' = 0`` wherever the network is differentiable, so every ``H_l`` stays 0.
+      G_l = W_l J_{l-1},   J_l = diag(f_l'(z_l)) G_l,
+      H_l[j] = f_l''(z_l)_j G_l[j]^T G_l[j] + f_l'(z_l)_j (W_l H_{l-1})[j];
+
+* the *adjoint form*, equation (hessian-adjoint): one sandwich per curved
+  layer, with ``K_l = d z_l / dx`` from forward accumulation and the output
+  gradient ``gbar_l = d NN_j / d a_l`` from the backward pass,
+
+      H_j = sum_l K_l^T diag(gbar_l * f_l''(z_l)) K_l.
+
+The recursion carries a second-derivative tensor per hidden unit; the
+adjoint form one (n_0, n_0) matrix per output. :func:`hessian_cost` prices
+both and ``hessian(..., mode="auto")`` runs the cheaper. :func:`hvp` is
+Pearlmutter's forward-over-reverse product: one forward pass, one backward
+pass and their tangents, no Jacobian. For ReLU and linear layers ``f'' = 0``
+wherever the network is differentiable, so every Hessian is 0.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from relunet._checks import as_at_zero
-from relunet.activations import curvature_unchecked, slope_unchecked
-from relunet.layers import Dense
-from relunet.network import prepare, trace, weights
+from relunet.accumulation import _check_mode
+from relunet.activations import activate, slope_unchecked
+from relunet.layers import Dense, as_layers
+from relunet.network import prepare, weights
 from relunet.products import _direction
+
+#: The algorithms :func:`hessian` accepts.
+HESSIAN_MODES = ("auto", "adjoint", "recursion")
+
+#: The algorithms :func:`hvp_cost` prices (:func:`hvp` runs the first).
+HVP_MODES = ("forward-over-reverse", "forward-over-forward")
 
 
 def hessian(
@@ -32,6 +51,7 @@ def hessian(
     layers: Dense | Sequence[Dense],
     at_zero: float = 0.0,
     symmetrize: bool = True,
+    mode: str = "auto",
 ) -> np.ndarray:
     """Second derivatives of every output with respect to the input.
 
@@ -47,8 +67,12 @@ def hessian(
         and softplus layers).
     symmetrize : bool, default True
         Return ``(H + H^T) / 2`` over the last two axes, symmetric to the last
-        bit. ``False`` returns the recursion's own result, whose symmetry is
-        then a check of the recursion (chapter 7), not of this final step.
+        bit. ``False`` returns the algorithm's own result, whose symmetry is
+        then a check of the algorithm (chapter 7), not of this final step.
+    mode : {"auto", "adjoint", "recursion"}, default "auto"
+        The algorithm: the adjoint form, the forward recursion, or the one
+        of the two with fewer multiply-adds for these widths (``"auto"``,
+        see :func:`choose_hessian_mode`).
 
     Returns
     -------
@@ -58,13 +82,21 @@ def hessian(
 
     Notes
     -----
-    Evaluates the recursion of the module docstring (chapter 7, equation
-    (hessian-recursion)), forward through the layers: per sample it costs
-    about ``sum_l n_l n_{l-1} n_0^2`` multiply-adds. The curvature term is
-    formed as the outer product of ``sqrt(f_l'') G_l[j]`` with itself, so a
-    unit with ``f_l'' = 0`` contributes exactly 0 even when ``G_l`` is so
-    large that ``G_l[j]^T G_l[j]`` alone would overflow (``0 * inf`` would be
-    NaN).
+    The adjoint form (chapter 7, equation (hessian-adjoint)), for output
+    ``j``:
+
+    .. math:: H_j = \\sum_l K_l^T \\operatorname{diag}(\\bar g_l \\odot
+              f_l''(z_l)) K_l, \\quad K_l = \\partial z_l / \\partial x,
+              \\quad \\bar g_l = \\partial NN_j / \\partial a_l
+
+    is computed as ``B^T (S B)`` with ``B = diag(sqrt|c|) K`` and ``S`` the
+    signs of ``c = gbar * f''``, all curved layers stacked: every term of the
+    sum is then symmetric in ``i, k`` exactly, and a unit with ``c = 0``
+    contributes exactly 0 even where ``K`` is so large that ``K^T K`` alone
+    would overflow (``0 * inf`` would be NaN). The recursion (equation
+    (hessian-recursion), module docstring) forms its curvature term the same
+    way, as the outer product of ``sqrt(f_l'') G_l[j]`` with itself.
+    :func:`hessian_cost` gives the multiply-adds and memory of both.
 
     For a network of ReLU and linear layers the result is exactly zero:
     such a network is piecewise linear, and wherever it is differentiable
@@ -74,29 +106,26 @@ def hessian(
     (the second derivative of ReLU is a point mass at the kink, not a
     function).
     """
-    x2, layer_terms = _layer_terms(x, layers, at_zero)
-    batch, n_in = x2.shape
-    J = np.broadcast_to(np.eye(n_in, dtype=x2.dtype), (batch, n_in, n_in))
-    H = np.zeros((batch, n_in, n_in, n_in), x2.dtype)
-    for W, slope, curvature in layer_terms:
-        G = np.matmul(W, J)  # (batch, n_l, n_0): W_l J_{l-1}
-        WH = np.matmul(W, H.reshape(batch, W.shape[1], n_in * n_in))
-        WH = WH.reshape(batch, W.shape[0], n_in, n_in)
-        # f'' G_l[j]^T G_l[j] for every unit j, as (sqrt(f'') G)^T (sqrt(f'') G)
-        root = np.sqrt(np.abs(curvature))[:, :, None] * G
-        outer = root[:, :, :, None] * root[:, :, None, :]
-        outer *= np.sign(curvature)[:, :, None, None]
-        H = outer + slope[:, :, None, None] * WH
-        J = slope[:, :, None] * G
+    slope_at_zero = as_at_zero(at_zero)
+    _check_mode(mode, allowed=HESSIAN_MODES)
+    x2, chain, dtype = prepare(x, layers)
+    if mode == "auto":
+        mode = choose_hessian_mode(chain)
+    terms = _layer_terms(x2, chain, dtype, slope_at_zero)
+    if mode == "adjoint":
+        H = _adjoint_hessian(terms, x2.shape[0], chain[0].n_in, chain[-1].n_out, dtype)
+    else:
+        H = _recursion_hessian(terms, x2.shape[0], chain[0].n_in, dtype)
     if symmetrize:  # symmetric to the last bit, not only up to rounding
-        H = 0.5 * (H + H.swapaxes(-1, -2))
+        H = H + H.swapaxes(-1, -2)
+        H *= 0.5
     return H[0] if np.ndim(x) == 1 else H
 
 
 def hvp(
     x: ArrayLike, layers: Dense | Sequence[Dense], v: ArrayLike, at_zero: float = 0.0
 ) -> np.ndarray:
-    """Hessian-vector products ``H(x) v``, without forming the Hessian.
+    """Hessian-vector products ``H(x) v``, without forming a Jacobian.
 
     Parameters
     ----------
@@ -114,28 +143,246 @@ def hvp(
     ndarray, shape (n_out, n_in) or (batch, n_out, n_in)
         ``sum_k H[s, j, i, k] v[s, k]``: ``hessian(x, layers) @ v``
         contracted over the last axis, which is the directional derivative
-        of the Jacobian along ``v``, ``d/de J(x + e v)`` at ``e = 0``; in
-        the common dtype of ``x``, the weights and ``v``, as
-        :func:`relunet.jvp` returns.
+        of the gradient of ``NN_j`` along ``v``; in the common dtype of
+        ``x``, the weights and ``v``, as :func:`relunet.jvp` returns.
 
     Notes
     -----
-    Forward over forward: the forward pass carries the Jacobian ``J_l``
-    (as :func:`relunet.jacobian` in forward mode does), the tangent
-    ``zdot_l = W_l adot_{l-1}`` of the pre-activations along ``v``, and the
-    tangent of the Jacobian,
+    Forward over reverse, Pearlmutter's R-operator (chapter 7, equation
+    (hvp-r-operator)). The forward pass carries the tangent of the
+    pre-activations along ``v``, ``zdot_l = W_l adot_{l-1}`` with
+    ``adot_0 = v`` and ``adot_l = f_l'(z_l) zdot_l``. The backward pass
+    carries, for every output ``j``, the gradient ``gbar_l = d NN_j / d a_l``
+    and its tangent:
 
-        Jdot_l = diag(f_l''(z_l) zdot_l) G_l + diag(f_l'(z_l)) W_l Jdot_{l-1},
+    .. math:: \\delta_l = f_l'(z_l) \\odot \\bar g_l, \\quad
+              \\dot\\delta_l = f_l''(z_l) \\odot \\dot z_l \\odot \\bar g_l
+              + f_l'(z_l) \\odot \\dot{\\bar g}_l, \\quad
+              \\bar g_{l-1} = W_l^T \\delta_l, \\quad
+              \\dot{\\bar g}_{l-1} = W_l^T \\dot\\delta_l
 
-    with ``Jdot_0 = 0`` and ``adot_0 = v``. That is about twice the work of
-    one forward-mode Jacobian, against ``n_0`` times more for the Hessian.
+    starting from ``gbar_L = e_j``, ``gbar_L``'s tangent 0; then
+    ``H_j v`` is the tangent of ``gbar_0``. A pass and its tangent share one
+    matrix product per layer (rows stacked), so the cost is about two
+    forward passes and ``2 n_out`` backward passes (:func:`hvp_cost`), against
+    about twice a forward-mode Jacobian for forward over forward.
     """
-    x2, layer_terms = _layer_terms(x, layers, at_zero)
-    a_dot = _direction(v, "v", np.shape(x), x2.dtype)  # dtype of x, layers and v
+    slope_at_zero = as_at_zero(at_zero)
+    x2, chain, dtype = prepare(x, layers)
+    v2 = _direction(v, "v", np.shape(x), dtype)  # dtype of x, layers and v
+    dtype = v2.dtype
+    batch = x2.shape[0]
+    # Forward: rows [a_l; adot_l], one product per layer for the pass and its
+    # tangent. Kept per layer: W_l, f_l'(z_l) and f_l''(z_l) zdot_l.
+    pair = np.stack([x2.astype(dtype, copy=False), v2])
+    kept = []
+    for l, ((W, b), layer) in enumerate(zip(weights(chain, dtype), chain), start=1):
+        z_pair = _product(pair.reshape(2 * batch, -1), W.T).reshape(2, batch, -1)
+        z, z_dot = z_pair
+        z += b
+        a, slope, slope_dot = _parts(z, layer.activation, slope_at_zero)
+        if slope_dot is not None:  # the tangent of f'(z_l): f''(z_l) zdot_l
+            slope_dot *= z_dot
+        kept.append((W, slope.astype(dtype, copy=False), slope_dot))
+        if l < len(chain):  # [a_l; adot_l]
+            pair = np.stack([a, slope * z_dot])
+    # Backward, for all outputs at once: rows [gbar_l; gbar_l's tangent] of
+    # shape (2, batch, n_out, n_l). From the output layer, gbar_{L-1} = W_L^T
+    # diag(f_L') e_j: row j of W_L times f_L'(z_L)_j, a scaled copy.
+    W, slope, slope_dot = kept[-1]
+    n_out = W.shape[0]
+    pair = np.empty((2, batch, n_out, W.shape[1]), dtype)
+    np.multiply(slope[:, :, None], W, out=pair[0])
+    if slope_dot is None:
+        pair[1] = 0.0
+    else:
+        np.multiply(slope_dot[:, :, None], W, out=pair[1])
+    for W, slope, slope_dot in reversed(kept[:-1]):
+        g, g_dot = pair
+        g_dot *= slope[:, None, :]
+        if slope_dot is not None:
+            g_dot += g * slope_dot[:, None, :]
+        g *= slope[:, None, :]  # now delta_l and its tangent
+        pair = _product(pair.reshape(-1, W.shape[0]), W)
+        pair = pair.reshape(2, batch, n_out, W.shape[1])
+    result = pair[1]
+    return result[0] if np.ndim(x) == 1 else result
+
+
+# --- The two Hessian algorithms -------------------------------------------------
+
+
+class _Term(NamedTuple):
+    """One layer: ``W_l``, ``f_l'(z_l)`` and ``f_l''(z_l)`` (None where 0)."""
+
+    W: np.ndarray
+    slope: np.ndarray
+    curvature: np.ndarray | None
+
+
+def _layer_terms(x2, chain, dtype, slope_at_zero) -> list[_Term]:
+    """Forward pass; the weights, slopes and curvatures of every layer.
+
+    Slopes and curvatures have shape (batch, n_l); a layer whose ``f''`` is 0
+    (ReLU away from its kink, linear) has curvature None.
+    """
+    terms, a = [], x2
+    for (W, b), layer in zip(weights(chain, dtype), chain):
+        z = a @ W.T
+        z += b
+        a, slope, curvature = _parts(z, layer.activation, slope_at_zero)
+        terms.append(_Term(W, slope.astype(dtype, copy=False), curvature))
+    return terms
+
+
+def _parts(z: np.ndarray, activation: str, slope_at_zero: float):
+    """``f(z)``, ``f'(z)`` and ``f''(z)`` (None where it is 0), dtype kept.
+
+    Softplus from one exponential, ``e = exp(-|z|)``, which never overflows:
+    ``f = max(z, 0) + log1p(e)``, ``f' = 1 / (1 + e)`` for ``z >= 0`` and
+    ``e / (1 + e)`` below, ``f'' = e / (1 + e)^2`` (exactly 0 where ``e``
+    underflows, as the true value does in floating point). The ``logaddexp``
+    forms of :mod:`relunet.activations` take several times longer, most of
+    the time of :func:`hvp` for small networks.
+    """
+    if activation != "softplus":
+        return (
+            activate(z, activation),
+            slope_unchecked(z, activation, slope_at_zero),
+            None,
+        )
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(z))
+        f = np.log1p(e)
+        f += np.maximum(z, 0)
+        one_plus_e = 1.0 + e
+        curvature = e / one_plus_e
+        slope = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
+        slope /= one_plus_e
+        curvature /= one_plus_e
+    return f, slope, curvature
+
+
+def _curved(layer: Dense) -> bool:
+    """Whether ``f''`` of the layer's activation can be non-zero (softplus)."""
+    return layer.activation == "softplus"
+
+
+def _adjoint_hessian(terms, batch, n_in, n_out, dtype) -> np.ndarray:
+    """``H_j = sum_l K_l^T diag(gbar_l f_l'') K_l``, shape (batch, n_out, n_in, n_in).
+
+    ``K_l^T`` is kept as ``T_l`` of shape (batch, n_0, n_l), formed from the
+    input side: ``T_1 = W_1^T`` (one array for all samples), ``T_l =
+    (T_{l-1} D_{l-1}) W_l^T``. The gradients ``gbar_l`` of all outputs,
+    shape (batch, n_out, n_l), come from the output side.
+    """
+    curved = [l for l, term in enumerate(terms) if term.curvature is not None]
+    if not curved:  # piecewise linear: exactly 0
+        return np.zeros((batch, n_out, n_in, n_in), dtype)
+    # Forward: T_l up to the last curved layer.
+    T, transposed = None, {}
+    for l in range(curved[-1] + 1):
+        W = terms[l].W
+        if l == 0:
+            T = np.broadcast_to(W.T, (batch, n_in, W.shape[0]))
+        else:
+            masked = T * terms[l - 1].slope[:, None, :]  # T_{l-1} D_{l-1}
+            T = _product(masked.reshape(batch * n_in, -1), W.T)
+            T = T.reshape(batch, n_in, W.shape[0])
+        transposed[l] = T
+    # Backward: the coefficients c_l = gbar_l * f_l''(z_l) of the curved layers.
+    last = len(terms) - 1
+    coefficients = {}
+    if terms[last].curvature is not None:  # gbar_L = e_j: diag(f_L'') per output
+        c = np.zeros((batch, n_out, n_out), dtype)
+        c[:, np.arange(n_out), np.arange(n_out)] = terms[last].curvature
+        coefficients[last] = c
+    g = None
+    for l in range(last - 1, curved[0] - 1, -1):
+        above = terms[l + 1]
+        if g is None:  # gbar_{L-1} = rows of W_L times f_L'(z_L): a scaled copy
+            g = above.slope[:, :, None] * above.W
+        else:
+            delta = g * above.slope[:, None, :]
+            g = _product(delta.reshape(batch * n_out, -1), above.W)
+            g = g.reshape(batch, n_out, above.W.shape[1])
+        if terms[l].curvature is not None:
+            coefficients[l] = g * terms[l].curvature[:, None, :]
+    # The sandwich B^T (S B), all curved layers side by side in B (as rows of
+    # B^T): B[s, j, :, r] = sqrt|c[s, j, r]| T[s, :, r].
+    widths = [terms[l].W.shape[0] for l in curved]
+    B = np.empty((batch, n_out, n_in, sum(widths)), dtype)
+    signs = np.empty((batch, n_out, 1, sum(widths)), dtype)
+    start = 0
+    for l, width in zip(curved, widths):
+        columns = slice(start, start + width)
+        c = coefficients[l]
+        np.sign(c, out=signs[:, :, 0, columns])
+        np.multiply(
+            transposed[l][:, None, :, :],
+            np.sqrt(np.abs(c))[:, :, None, :],
+            out=B[..., columns],
+        )
+        start += width
+    signed = B * signs
+    return _product(B, signed.swapaxes(-1, -2))
+
+
+def _recursion_hessian(terms, batch, n_in, dtype) -> np.ndarray:
+    """The forward recursion of the module docstring, (batch, n_L, n_in, n_in).
+
+    ``J_0 = I`` and ``H_0 = 0`` are not multiplied: ``G_1 = W_1`` and
+    ``H_1`` is its curvature term alone; ``W_l H_{l-1}`` is skipped while
+    ``H_{l-1}`` is 0 (no curved layer yet).
+    """
+    if all(term.curvature is None for term in terms):  # piecewise linear: 0
+        return np.zeros((batch, terms[-1].W.shape[0], n_in, n_in), dtype)
+    J, H = None, None  # J_{l-1}; H_{l-1}, None while exactly 0
+    for W, slope, curvature in terms:
+        if J is None:
+            G = np.broadcast_to(W, (batch, *W.shape))  # W_1 J_0 = W_1
+        else:
+            G = _product(W, J)  # (batch, n_l, n_0)
+        if H is not None:
+            WH = _product(W, H.reshape(batch, W.shape[1], n_in * n_in))
+            H = WH.reshape(batch, W.shape[0], n_in, n_in)
+            H *= slope[:, :, None, None]
+        if curvature is not None:
+            # f'' G_l[j]^T G_l[j] for every unit j, as (sqrt(f'') G)^T (sqrt(f'') G)
+            root = np.sqrt(np.abs(curvature))[:, :, None] * G
+            outer = _outer(root)
+            outer *= np.sign(curvature)[:, :, None, None]
+            H = outer if H is None else np.add(H, outer, out=H)
+        J = slope[:, :, None] * G
+    return H
+
+
+def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b``: every matrix product of this module (the tests count them)."""
+    return np.matmul(a, b)
+
+
+def _outer(rows: np.ndarray) -> np.ndarray:
+    """``rows[..., j, :]`` times itself, outer: (..., n, m) -> (..., n, m, m)."""
+    return rows[..., :, None] * rows[..., None, :]
+
+
+def _hvp_forward_over_forward(x, layers, v, at_zero=0.0) -> np.ndarray:
+    """``H v`` by forward over forward: the tangent of a forward Jacobian.
+
+    The reference :func:`hvp` is checked against (chapter 7 and the tests):
+    the forward pass carries ``J_l`` (as a forward-mode Jacobian does), the
+    tangent ``zdot_l`` and ``Jdot_l = diag(f_l'' zdot_l) G_l + diag(f_l')
+    W_l Jdot_{l-1}``, with ``Jdot_0 = 0`` and ``adot_0 = v``.
+    """
+    slope_at_zero = as_at_zero(at_zero)
+    x2, chain, dtype = prepare(x, layers)
+    a_dot = _direction(v, "v", np.shape(x), dtype)
     batch, n_in = x2.shape
     J = np.broadcast_to(np.eye(n_in, dtype=a_dot.dtype), (batch, n_in, n_in))
     J_dot = np.zeros((batch, n_in, n_in), a_dot.dtype)
-    for W, slope, curvature in layer_terms:
+    for W, slope, curvature in _layer_terms(x2, chain, dtype, slope_at_zero):
+        curvature = np.zeros_like(slope) if curvature is None else curvature
         G = np.matmul(W, J)
         z_dot = a_dot @ W.T
         J_dot = (curvature * z_dot)[:, :, None] * G + slope[:, :, None] * (W @ J_dot)
@@ -144,24 +391,132 @@ def hvp(
     return J_dot[0] if np.ndim(x) == 1 else J_dot
 
 
-def _layer_terms(x, layers, at_zero):
-    """Validate, run the forward pass, and give ``(W_l, f_l'(z_l), f_l''(z_l))``.
+# --- Costs ----------------------------------------------------------------------
 
-    Returns ``x`` as a 2-D array in the common dtype, and an iterator over the
-    layers, first layer first: the weights and the slope and curvature of the
-    activation at every sample's pre-activations, shapes (batch, n_l).
+
+class Cost(NamedTuple):
+    """Multiply-adds and memory of one algorithm, per sample.
+
+    ``multiply_adds`` counts the matrix products (``a k b`` for an ``a x k``
+    times a ``k x b`` matrix) and outer products (``a b``) the algorithm
+    runs; ``memory`` is the number of floats of its largest arrays alive at
+    once, by the model in :func:`hessian_cost` and :func:`hvp_cost`.
     """
-    slope_at_zero = as_at_zero(at_zero)
-    x2, chain, dtype = prepare(x, layers)
-    zs = trace(x2, chain, dtype)
-    terms = (
-        (
-            W,
-            slope_unchecked(z, layer.activation, slope_at_zero).astype(
-                dtype, copy=False
-            ),
-            curvature_unchecked(z, layer.activation).astype(dtype, copy=False),
-        )
-        for (W, _), z, layer in zip(weights(chain, dtype), zs, chain)
+
+    multiply_adds: int
+    memory: int
+
+
+def hessian_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
+    """Multiply-adds and peak memory per sample of one Hessian algorithm.
+
+    Parameters
+    ----------
+    layers : Dense or sequence of Dense
+        The network, with widths ``n_0, n_1, ..., n_L``; its curved layers
+        (softplus, set ``C``) are the ones with a curvature term.
+    mode : {"adjoint", "recursion"}
+        The algorithm, as :func:`hessian` runs it.
+
+    Returns
+    -------
+    Cost
+        ``multiply_adds``: for the adjoint form, with ``m = n_L`` outputs
+        and ``c``, ``d`` the first and last curved layer,
+        ``sum_{l=2}^{d} n_l n_{l-1} n_0`` (forward, ``K_l``) ``+ m
+        sum_{l=c+1}^{L-1} n_l n_{l-1}`` (backward, ``gbar_l``) ``+ m n_0^2
+        sum_{l in C} n_l`` (the sandwich). For the recursion,
+        ``sum_{l=2}^{L} n_l n_{l-1} n_0`` (``G_l``) ``+ sum_{l > c}
+        n_l n_{l-1} n_0^2`` (``W_l H_{l-1}``) ``+ sum_{l in C} n_l n_0^2``
+        (outer products). ``memory``: for the adjoint form ``n_0 sum_{l <=
+        d} n_l`` (the ``K_l``) ``+ 2 m n_0 sum_{l in C} n_l`` (``B``, ``S B``)
+        ``+ m n_0^2``; for the recursion the largest over layers ``l > c``
+        of ``(n_{l-1} + 2 n_l) n_0^2`` (``H_{l-1}``, ``W_l H_{l-1}`` and the
+        outer products), at least ``n_c n_0^2``.
+
+    Notes
+    -----
+    The first layer's ``K_1 = W_1`` (and the recursion's ``G_1``) is shared
+    by all samples, not formed; scalings by a vector (one pass over an
+    array) are not counted. A network without a curved layer costs 0: its
+    Hessian is 0. The tests count the products :func:`hessian` runs. Chapter
+    7 derives both formulas.
+    """
+    chain = as_layers(layers)
+    _check_mode(mode, allowed=HESSIAN_MODES[1:])
+    n = [chain[0].n_in] + [layer.n_out for layer in chain]
+    L, m = len(chain), n[-1]
+    curved = [l for l, layer in enumerate(chain, start=1) if _curved(layer)]
+    if not curved:
+        return Cost(0, 0)
+    first, last = curved[0], curved[-1]
+    if mode == "adjoint":
+        forward = sum(n[l] * n[l - 1] * n[0] for l in range(2, last + 1))
+        backward = m * sum(n[l] * n[l - 1] for l in range(first + 1, L))
+        stacked = sum(n[l] for l in curved)
+        sandwich = m * n[0] ** 2 * stacked
+        memory = n[0] * sum(n[1 : last + 1]) + 2 * m * n[0] * stacked + m * n[0] ** 2
+        return Cost(forward + backward + sandwich, memory)
+    jacobians = sum(n[l] * n[l - 1] * n[0] for l in range(2, L + 1))
+    carried = sum(n[l] * n[l - 1] * n[0] ** 2 for l in range(first + 1, L + 1))
+    outer = sum(n[l] * n[0] ** 2 for l in curved)
+    memory = max(
+        [n[first] * n[0] ** 2]
+        + [(n[l - 1] + 2 * n[l]) * n[0] ** 2 for l in range(first + 1, L + 1)]
     )
-    return x2, terms
+    return Cost(jacobians + carried + outer, memory)
+
+
+def choose_hessian_mode(layers: Dense | Sequence[Dense]) -> str:
+    """The Hessian algorithm with fewer multiply-adds; the adjoint form on a tie.
+
+    By :func:`hessian_cost`: ``"adjoint"`` or ``"recursion"``, what
+    ``hessian(..., mode="auto")`` runs. The adjoint form wins whenever the
+    outputs are few: its sandwich costs ``n_L n_0^2`` per curved unit, the
+    recursion carries ``n_0^2`` numbers per unit through every later layer.
+    """
+    adjoint = hessian_cost(layers, "adjoint").multiply_adds
+    recursion = hessian_cost(layers, "recursion").multiply_adds
+    return "adjoint" if adjoint <= recursion else "recursion"
+
+
+def hvp_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
+    """Multiply-adds and peak memory per sample of a Hessian-vector product.
+
+    Parameters
+    ----------
+    layers : Dense or sequence of Dense
+        The network, with widths ``n_0, n_1, ..., n_L`` and ``m = n_L``.
+    mode : {"forward-over-reverse", "forward-over-forward"}
+        Pearlmutter's product, as :func:`hvp` runs it, or the tangent of a
+        forward-mode Jacobian (the reference it is checked against).
+
+    Returns
+    -------
+    Cost
+        Forward over reverse: ``2 sum_l n_l n_{l-1}`` (the forward pass and
+        its tangent) ``+ 2 m sum_{l=1}^{L-1} n_l n_{l-1}`` (the backward pass
+        and its tangent; the output layer's step is a scaled copy), memory
+        ``4 sum_l n_l + 4 m max_l n_l`` (slopes and curvature tangents kept,
+        and two pairs of cotangents). Forward over forward: ``sum_l n_l n_{l-1}``
+        (the tangent) ``+ sum_l n_l n_{l-1} n_0 (1 + 1)`` (``G_l`` and
+        ``W_l Jdot_{l-1}``, counted as written, ``J_0 = I`` included), memory
+        ``4 max_l n_l n_0`` (``G``, ``J``, ``Jdot`` and its product).
+
+    Notes
+    -----
+    The forward pass of the network itself is counted in forward over
+    reverse (it shares its products with the tangent), not in forward over
+    forward (run separately there); the difference is one pass. Chapter 7
+    derives both.
+    """
+    chain = as_layers(layers)
+    _check_mode(mode, allowed=HVP_MODES)
+    n = [chain[0].n_in] + [layer.n_out for layer in chain]
+    L, m = len(chain), n[-1]
+    layer_products = [n[l] * n[l - 1] for l in range(1, L + 1)]
+    if mode == "forward-over-reverse":
+        multiply_adds = 2 * sum(layer_products) + 2 * m * sum(layer_products[:-1])
+        return Cost(multiply_adds, 4 * sum(n[1:]) + 4 * m * max(n))
+    multiply_adds = sum(layer_products) + 2 * n[0] * sum(layer_products)
+    return Cost(multiply_adds, 4 * max(n[1:]) * n[0])
