@@ -409,3 +409,18 @@ def test_hvp_is_the_derivative_of_the_gradient_along_v(shape):
         axis=1,
     )
     np.testing.assert_allclose(rn.hvp(x, layers, v), central, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_many_blocks_equal_one_block(mode, monkeypatch):
+    layers = rn.he_normal([3, 5, 4, 2], seed=2, bias_std=0.3)
+    layers = [rn.Dense(l.W, l.b, "softplus") for l in layers[:-1]] + layers[-1:]
+    x = np.random.default_rng(2).normal(size=(7, 3))
+    whole = rn.hessian(x, layers, mode=mode)
+    raw = rn.hessian(x, layers, mode=mode, symmetrize=False)
+    per_sample = second_order.hessian_cost(layers, mode).memory * 8
+    monkeypatch.setattr(second_order, "BLOCK_BYTES", 3 * per_sample)  # 3, 3, 1
+    np.testing.assert_array_equal(rn.hessian(x, layers, mode=mode), whole)
+    np.testing.assert_array_equal(
+        rn.hessian(x, layers, mode=mode, symmetrize=False), raw
+    )

@@ -39,6 +39,11 @@ from relunet.layers import Dense, as_layers
 from relunet.network import prepare, weights
 from relunet.products import _direction
 
+#: Memory for the arrays of one block of samples (bytes), as in
+#: :func:`relunet.accumulation.block_size`: :func:`hessian` splits a batch so
+#: that a block's arrays, by the model of :func:`hessian_cost`, fit in it.
+BLOCK_BYTES = 2**26
+
 #: The algorithms :func:`hessian` accepts.
 HESSIAN_MODES = ("auto", "adjoint", "recursion")
 
@@ -96,7 +101,9 @@ def hessian(
     would overflow (``0 * inf`` would be NaN). The recursion (equation
     (hessian-recursion), module docstring) forms its curvature term the same
     way, as the outer product of ``sqrt(f_l'') G_l[j]`` with itself.
-    :func:`hessian_cost` gives the multiply-adds and memory of both.
+    :func:`hessian_cost` gives the multiply-adds and memory of both; a batch
+    is processed in blocks whose arrays, by that model, fit in
+    :data:`BLOCK_BYTES` (64 MiB).
 
     For a network of ReLU and linear layers the result is exactly zero:
     such a network is piecewise linear, and wherever it is differentiable
@@ -111,14 +118,28 @@ def hessian(
     x2, chain, dtype = prepare(x, layers)
     if mode == "auto":
         mode = choose_hessian_mode(chain)
-    terms = _layer_terms(x2, chain, dtype, slope_at_zero)
-    if mode == "adjoint":
-        H = _adjoint_hessian(terms, x2.shape[0], chain[0].n_in, chain[-1].n_out, dtype)
-    else:
-        H = _recursion_hessian(terms, x2.shape[0], chain[0].n_in, dtype)
-    if symmetrize:  # symmetric to the last bit, not only up to rounding
-        H = H + H.swapaxes(-1, -2)
-        H *= 0.5
+    batch, n_in, n_out = x2.shape[0], chain[0].n_in, chain[-1].n_out
+    per_sample = max(1, hessian_cost(chain, mode).memory) * np.dtype(dtype).itemsize
+    step = max(1, min(batch, BLOCK_BYTES // per_sample))
+    H = None if step >= batch else np.empty((batch, n_out, n_in, n_in), dtype)
+    for start in range(0, batch, step):  # blocks of samples: bounded memory
+        rows = slice(start, start + step)
+        terms = _layer_terms(x2[rows], chain, dtype, slope_at_zero)
+        block = len(x2[rows])
+        if mode == "adjoint":
+            H_block = _adjoint_hessian(terms, block, n_in, n_out, dtype)
+        else:
+            H_block = _recursion_hessian(terms, block, n_in, dtype)
+        out = None if H is None else H[rows]
+        if symmetrize:  # symmetric to the last bit, not only up to rounding
+            out = np.add(H_block, H_block.swapaxes(-1, -2), out=out)
+            out *= 0.5
+        elif out is not None:
+            out[...] = H_block
+        else:
+            out = H_block
+        if H is None:
+            H = out
     return H[0] if np.ndim(x) == 1 else H
 
 
