@@ -121,6 +121,13 @@ def test_stored_outputs_are_published(html):
     assert list((html / "_images").glob("*.png")), "the chapter figures are missing"
 
 
+def test_every_page_states_the_licences(html):
+    """The footer names both licences (LICENSE-CONTENT and LICENSE)."""
+    for page in PAGES:
+        text = (html / f"{page}.html").read_text(encoding="utf-8")
+        assert "CC BY 4.0" in text and "MIT" in text, page
+
+
 def test_downloads_exist(html):
     for page in PAGES:
         source = next((ROOT / page).parent.glob(Path(page).name + ".*"))
