@@ -128,6 +128,35 @@ def test_every_page_states_the_licences(html):
         assert "CC BY 4.0" in text and "MIT" in text, page
 
 
+CITATION_ENTRY = re.compile(
+    r'<div class="citation" id="(id\d+)"[^>]*>\s*<span class="label">'
+    r'<span class="fn-bracket">\[</span>([^<]*)<'
+)
+CITATION_LINK = re.compile(
+    r'href="(?:\.\./)?bibliography\.html#(id\d+)"[^>]*>([^<]*)</a>'
+)
+
+
+def test_bibliography_labels_are_the_citations_and_sorted_by_author(html):
+    """Each citation in the text reads exactly as the label of the entry it links
+    to ("Huge and Savine, 2020"), and the entries are sorted by author."""
+    entries = CITATION_ENTRY.findall(
+        (html / "bibliography.html").read_text(encoding="utf-8")
+    )
+    labels = dict(entries)
+    assert len(labels) == len(entries) >= 30
+    order = [label.casefold() for _, label in entries]
+    assert order == sorted(order)
+    cited = 0
+    for page in PAGES:
+        for target, text in CITATION_LINK.findall(
+            (html / f"{page}.html").read_text(encoding="utf-8")
+        ):
+            assert text == labels[target], (page, text, labels[target])
+            cited += 1
+    assert cited >= 30
+
+
 def test_downloads_exist(html):
     for page in PAGES:
         source = next((ROOT / page).parent.glob(Path(page).name + ".*"))
