@@ -43,7 +43,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "$(PY_ID)" > $(VENV)/.python
 	$(PIP) install --quiet -c constraints.txt pip
-	$(PIP) install --quiet -c constraints.txt -e ".[book,test]"
+	$(PIP) install --quiet -c constraints.txt -e ".[book,test,lab]"
 	@touch $@
 
 ## book: build the HTML book into _build/html from the stored outputs
@@ -87,10 +87,10 @@ check-binder: setup
 check-standalone: setup
 	$(BIN)/python scripts/check_launch.py standalone
 
-## lab: open the chapters in JupyterLab, relunet importable (as root too:
+## lab: open the chapters in JupyterLab with MyST rendered (jupyterlab-myst,
+## installed by the set-up like everything else), relunet importable (as root too:
 ## containers, WSL); Jupyter prints the address to open
 lab: setup
-	$(PIP) install --quiet -c constraints.txt -e ".[lab]"
 	$(BIN)/jupyter lab chapters --no-browser $(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## lock: re-resolve the newest allowed versions and rewrite constraints.txt
