@@ -1,4 +1,4 @@
-"""The benchmark's own logic (bench/run.py) and the recorded run it wrote.
+"""The benchmark's own logic (bench/benchmark) and the recorded run it wrote.
 
 Timings are not tested here (they belong to ``make bench``); what is tested
 is that the references compute what they claim, that the figures and goal
@@ -10,23 +10,31 @@ import os
 
 import numpy as np
 import pytest
-from book_files import load_script
+from book_files import load_bench
 
 import relunet as rn
 
 CORETYPE = os.environ.get("OPENBLAS_CORETYPE")
-os.environ["OPENBLAS_CORETYPE"] = "Haswell"  # the script drops and records it
-bench = load_script("run", folder="bench")
+os.environ["OPENBLAS_CORETYPE"] = "Haswell"  # the package drops and records it
+benchmark = load_bench()
 if CORETYPE is None:
     os.environ.pop("OPENBLAS_CORETYPE", None)
 else:
     os.environ["OPENBLAS_CORETYPE"] = CORETYPE
 
+from benchmark import (  # noqa: E402 (after the environment is set)
+    cases,
+    evidence,
+    goals,
+    peers,
+    references,
+)
+
 RECORDED = rn.recorded_benchmark()
 
 
 def test_a_forced_blas_kernel_is_dropped_and_recorded():
-    assert bench.DROPPED.get("OPENBLAS_CORETYPE") == "Haswell"
+    assert benchmark.DROPPED.get("OPENBLAS_CORETYPE") == "Haswell"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +52,7 @@ def test_a_forced_blas_kernel_is_dropped_and_recorded():
 def test_unmasked_chain_is_the_jacobian_without_masks(widths, mode):
     layers = rn.he_normal(widths, seed=0, bias_std=0.1)
     x = np.random.default_rng(0).normal(size=(5, widths[0]))
-    run = bench.unmasked_chain(x, layers, mode)
+    run = references.unmasked_chain(x, layers, mode)
     run()
     out = run.out
     linear = [rn.Dense(layer.W, layer.b, "linear") for layer in layers]
@@ -53,7 +61,7 @@ def test_unmasked_chain_is_the_jacobian_without_masks(widths, mode):
 
 def test_case_work_counts_the_forward_pass_and_the_chain():
     layers = rn.he_normal([3, 5, 4, 2], seed=0)  # linear output: z_L not needed
-    work = bench.case_work(layers, 10, "reverse", np.float32)
+    work = references.case_work(layers, 10, "reverse", np.float32)
     forward_pass = 5 * 3 + 4 * 5
     assert work["flops"] == 2 * 10 * (
         forward_pass + rn.jacobian_cost(layers, "reverse")
@@ -62,7 +70,7 @@ def test_case_work_counts_the_forward_pass_and_the_chain():
 
 
 def synthetic_case(relunet_s, peer_s, reference_s):
-    timings = {name: {"min_s": s} for name, s in zip(bench.PEERS, peer_s)}
+    timings = {name: {"min_s": s} for name, s in zip(peers.PEERS, peer_s)}
     timings["relunet"] = {"min_s": relunet_s}
     timings["write_reference"] = {"min_s": reference_s}
     return {
@@ -76,7 +84,7 @@ def synthetic_case(relunet_s, peer_s, reference_s):
 
 def test_figures_take_the_fastest_peer():
     case = synthetic_case(2.0, [8.0, 3.0, 5.0, 4.0], 1.0)
-    figures = bench.figures(case)
+    figures = goals.figures(case)
     assert figures["best_peer"] == "tf_xla"
     assert figures["speed_up_over_best_peer"] == pytest.approx(1.5)
     assert figures["time_over_write_reference"] == pytest.approx(2.0)
@@ -86,40 +94,40 @@ def test_figures_take_the_fastest_peer():
 @pytest.mark.parametrize("relunet_s, met", [(2.0, True), (4.0, False)])
 def test_goal_verdicts_follow_the_figures(relunet_s, met):
     case = synthetic_case(relunet_s, [8.0, 3.0, 5.0, 4.0], 1.0)
-    case["figures"] = bench.figures(case)
+    case["figures"] = goals.figures(case)
     rows = [
         r
-        for r in bench.goal_rows({"cases": [case]})
+        for r in goals.goal_rows({"cases": [case]})
         if r["figure"] == "speed_up_over_best_peer"
     ]
     assert [r["met"] for r in rows] == [met]
 
 
 def test_the_recorded_run_has_every_case_peer_and_reference():
-    cases = RECORDED["cases"]
-    names = {c["name"].split(" (")[0] for c in cases}
-    assert names == {f"one layer, {s}" for s in bench.SINGLE_SIZES} | set(
-        bench.DEEP_CASES
+    recorded = RECORDED["cases"]
+    names = {c["name"].split(" (")[0] for c in recorded}
+    assert names == {f"one layer, {s}" for s in cases.SINGLE_SIZES} | set(
+        cases.DEEP_CASES
     )
-    assert len(cases) == 2 * len(bench.SINGLE_SIZES) + len(bench.DEEP_CASES)
-    for case in cases:
+    assert len(recorded) == 2 * len(cases.SINGLE_SIZES) + len(cases.DEEP_CASES)
+    for case in recorded:
         reference = "write_reference" if len(case["widths"]) == 2 else "unmasked_chain"
-        assert set(bench.PEERS) | {reference} <= set(case["timings"])
+        assert set(peers.PEERS) | {reference} <= set(case["timings"])
         assert case["rate_model_s"] > 0
 
 
 def test_the_recorded_figures_and_verdicts_follow_from_its_timings():
     for case in RECORDED["cases"]:
-        recomputed = bench.figures(case)
+        recomputed = goals.figures(case)
         for key, value in case["figures"].items():
             assert (
                 recomputed[key] == pytest.approx(value)
                 if isinstance(value, float)
                 else recomputed[key] == value
             ), (case["name"], key)
-    assert RECORDED["goals"] == bench.goal_rows(RECORDED)
+    assert RECORDED["goals"] == goals.goal_rows(RECORDED)
     assert len(RECORDED["goals"]) == sum(
-        1 + (g[0].startswith("one layer")) for g in bench.GOALS
+        1 + (g[0].startswith("one layer")) for g in goals.GOALS
     )
 
 
@@ -167,7 +175,7 @@ ENTRY %main (x: f32[8,3]) -> f32[8,2,3] {
 
 
 def test_hlo_summary_counts_products_passes_and_masks():
-    summary = bench.hlo_summary(HLO, full_pass_elements=32)
+    summary = evidence.hlo_summary(HLO, full_pass_elements=32)
     assert summary["passes"] == 3  # two products and one mask; the bitcast is free
     assert summary["fusions"] == 2
     assert summary["matrix_product_passes"] == 2
@@ -176,12 +184,12 @@ def test_hlo_summary_counts_products_passes_and_masks():
     assert summary["mask_passes_writing_full_arrays"] == 1
     assert summary["products_fused_with_a_mask"] == 0
     assert summary["mask_threads"] == [2]
-    assert bench.hlo_summary(HLO, 33)["mask_passes_writing_full_arrays"] == 0
+    assert evidence.hlo_summary(HLO, 33)["mask_passes_writing_full_arrays"] == 0
 
 
 def test_full_pass_elements_is_one_partial_product_of_the_better_order():
-    assert bench.full_pass_elements([64, 256, 256, 64], 256) == 256 * 64 * 256
-    assert bench.full_pass_elements([256, 256], 1024) == 1024 * 256 * 256
+    assert evidence.full_pass_elements([64, 256, 256, 64], 256) == 256 * 64 * 256
+    assert evidence.full_pass_elements([256, 256], 1024) == 1024 * 256 * 256
 
 
 def test_the_hlo_of_a_compiled_peer_matches_xla_cost_analysis():
@@ -189,14 +197,14 @@ def test_the_hlo_of_a_compiled_peer_matches_xla_cost_analysis():
     # are XLA's own flop count up to its elementwise operations
     layers = rn.he_normal([6, 16, 16, 3], seed=0, bias_std=0.1, dtype=np.float32)
     x = np.random.default_rng(0).normal(size=(8, 6)).astype(np.float32)
-    evidence = bench.peer_evidence(layers, x)
-    assert set(evidence) == set(bench.PEERS)
+    found = evidence.peer_evidence(layers, x)
+    assert set(found) == set(peers.PEERS)
     for name in ("jax_jacrev", "jax_jacfwd"):
-        e = evidence[name]
+        e = found[name]
         assert 0 < e["matrix_product_flops"] <= e["xla_flops"]
         assert e["xla_flops"] < 1.5 * e["matrix_product_flops"]
-    assert evidence["tf_xla"]["matrix_product_passes"] >= 3
-    assert evidence["tf_graph"]["graph_operations"]["MatMul"] >= 3
+    assert found["tf_xla"]["matrix_product_passes"] >= 3
+    assert found["tf_graph"]["graph_operations"]["MatMul"] >= 3
 
 
 PEER_KEYS = {
@@ -212,7 +220,7 @@ PEER_KEYS = {
 def test_the_recorded_run_has_the_evidence_for_every_peer_and_case():
     for case in RECORDED["cases"]:
         evidence = case["evidence"]
-        assert set(evidence) == set(bench.PEERS), case["name"]
+        assert set(evidence) == set(peers.PEERS), case["name"]
         assert not evidence["tf_graph"]["compiled_by_xla"]
         assert evidence["tf_graph"]["graph_operations"]
         for name in ("tf_xla", "jax_jacrev", "jax_jacfwd"):
@@ -227,12 +235,92 @@ def test_the_recorded_run_has_the_evidence_for_every_peer_and_case():
 def test_the_recorded_work_and_rate_model_follow_from_this_code():
     inputs = {
         (name, np.dtype(x.dtype).name): (layers, x, mode)
-        for name, layers, x, mode in bench.case_inputs()
+        for name, layers, x, mode in cases.case_inputs()
     }
     for case in RECORDED["cases"]:
         layers, x, mode = inputs[case["name"], case["dtype"]]
-        work = bench.case_work(layers, x.shape[0], mode, x.dtype)
+        work = references.case_work(layers, x.shape[0], mode, x.dtype)
         assert {k: case["work"][k] for k in work} == work, case["name"]
         assert case["rate_model_s"] == pytest.approx(
-            bench.rate_model_s(case["work"], RECORDED["rates"], x.dtype)
+            references.rate_model_s(case["work"], RECORDED["rates"], x.dtype)
         )
+
+
+# --- the differential training step --------------------------------------------
+
+
+def small_training_case(n_in=3, batch=16, seed=0):
+    """A 4 x 20 softplus twin network and a batch, as the cases build them."""
+    rng = np.random.default_rng(seed)
+    layers = [
+        rn.Dense(layer.W, rng.normal(0, 0.1, layer.n_out), layer.activation)
+        for layer in rn.training.glorot_uniform(n_in, (20,) * 4, "softplus", seed)
+    ]
+    data = (
+        rng.normal(size=(batch, n_in)),
+        rng.normal(size=batch),
+        rng.normal(size=(batch, n_in)),
+        rng.uniform(0.3, 3.0, size=n_in),
+        1.0 / (1.0 + n_in),
+    )
+    return layers, data
+
+
+def test_relunets_timed_step_is_the_step_train_twin_takes():
+    from benchmark import training_step
+
+    layers, data = small_training_case()
+    x, y, dydx, lambda_j, alpha = data
+    step = training_step.NumpyStep(layers, data, steps=3)
+    for _ in range(3):
+        step()
+    # _train_numpy on the whole batch each step (rows in another order: the
+    # sums over the batch differ in their last bits)
+    trained, _ = rn.training._train_numpy(
+        layers, x, y, dydx, lambda_j**2, alpha, 3, x.shape[0], 1e-3, 0
+    )
+    theirs = np.concatenate([p.ravel() for t in trained for p in (t.W, t.b)])
+    start = np.concatenate([p.ravel() for t in layers for p in (t.W, t.b)])
+    assert np.abs(step.parameters() - start).min() > 0  # every weight moved
+    moved, expected = step.parameters() - start, theirs - start
+    assert np.max(np.abs(moved - expected)) < 1e-12 * np.max(np.abs(expected))
+
+
+def test_the_training_peers_agree_and_a_wrong_peer_is_refused():
+    from benchmark import training_step
+
+    layers, data = small_training_case()
+    x, y, dydx, lambda_j, alpha = data
+    steps = {k: cls(layers, data) for k, cls in training_step.STEP_CLASSES.items()}
+    right = steps["jax_step"]
+    steps["jax_step"] = training_step.JaxStep(
+        layers, (x, y, dydx, lambda_j, 0.9 * alpha)
+    )
+    with pytest.raises(AssertionError, match="jax_step_gradient"):
+        training_step.check_agreement(steps)  # refused before any step is taken
+    steps["jax_step"] = right
+    found = training_step.check_agreement(steps)
+    kinds = ("gradient", "steps")
+    assert set(found) == {f"{p}_{k}" for p in training_step.PEERS for k in kinds}
+    assert max(found.values()) < 1e-12
+
+
+def synthetic_training_case(relunet_s, tf_s, jax_s):
+    timings = {"relunet": relunet_s, "tf_step": tf_s, "jax_step": jax_s}
+    timings = {k: {"min_s": s} for k, s in timings.items()}
+    timings["relunet_gradient"] = {"min_s": 0.75 * relunet_s}
+    return {"name": "4x20", "dtype": "float64", "timings": timings}
+
+
+@pytest.mark.parametrize(
+    "relunet_s, met", [(1.0, [True, True]), (1.5, [False, True]), (2.5, [False, False])]
+)
+def test_training_figures_and_verdicts(relunet_s, met):
+    from benchmark import training_step
+
+    case = synthetic_training_case(relunet_s, 4.0, 2.0)
+    case["figures"] = training_step.figures(case)
+    assert case["figures"]["speed_up_over_tf_step"] == pytest.approx(4.0 / relunet_s)
+    assert case["figures"]["adam_update_share"] == pytest.approx(0.25)
+    rows = training_step.goal_rows([case])
+    assert [r["met"] for r in rows] == met
