@@ -1,5 +1,7 @@
 """softplus, hessian and hvp: values by hand, properties, finite differences, errors."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -424,3 +426,36 @@ def test_many_blocks_equal_one_block(mode, monkeypatch):
     np.testing.assert_array_equal(
         rn.hessian(x, layers, mode=mode, symmetrize=False), raw
     )
+
+
+@pytest.mark.parametrize(
+    "widths, last",
+    [([32, 64, 64, 1], "linear"), ([2, 16, 64], "softplus"), ([8, 20, 3], "softplus")],
+)
+def test_memory_is_what_the_cost_model_says_within_a_factor_3(widths, last):
+    # measured by tracemalloc (NumPy reports its allocations to it), per sample
+    layers = rn.he_normal(widths, seed=0, bias_std=0.3)
+    layers = [rn.Dense(l.W, l.b, "softplus") for l in layers[:-1]] + [
+        rn.Dense(layers[-1].W, layers[-1].b, last)
+    ]
+    x = np.random.default_rng(0).normal(size=(16, widths[0]))
+    runs = {
+        mode: (
+            lambda mode=mode: rn.hessian(x, layers, mode=mode, symmetrize=False),
+            second_order.hessian_cost(layers, mode).memory,
+        )
+        for mode in MODES
+    }
+    runs["hvp"] = (
+        lambda: rn.hvp(x, layers, x),
+        second_order.hvp_cost(layers, "forward-over-reverse").memory,
+    )
+    for name, (run, model) in runs.items():
+        tracemalloc.start()
+        try:
+            run()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        measured = peak / len(x) / x.itemsize
+        assert model / 3 <= measured <= 3 * model, (name, measured, model)

@@ -94,9 +94,9 @@ def hessian(
               f_l''(z_l)) K_l, \\quad K_l = \\partial z_l / \\partial x,
               \\quad \\bar g_l = \\partial NN_j / \\partial a_l
 
-    is computed as ``B^T (S B)`` with ``B = diag(sqrt|c|) K`` and ``S`` the
-    signs of ``c = gbar * f''``, all curved layers stacked: every term of the
-    sum is then symmetric in ``i, k`` exactly, and a unit with ``c = 0``
+    is computed layer by layer as ``B^T (S B)`` with ``B = diag(sqrt|c|) K``
+    and ``S`` the signs of ``c = gbar * f''``: every term of the sum is then
+    symmetric in ``i, k`` exactly, and a unit with ``c = 0``
     contributes exactly 0 even where ``K`` is so large that ``K^T K`` alone
     would overflow (``0 * inf`` would be NaN). The recursion (equation
     (hessian-recursion), module docstring) forms its curvature term the same
@@ -305,7 +305,8 @@ def _adjoint_hessian(terms, batch, n_in, n_out, dtype) -> np.ndarray:
     for l in range(curved[-1] + 1):
         W = terms[l].W
         if l == 0:
-            T = np.broadcast_to(W.T, (batch, n_in, W.shape[0]))
+            T = np.ascontiguousarray(W.T)  # broadcast, not copied, per sample
+            T = np.broadcast_to(T, (batch, n_in, W.shape[0]))
         else:
             masked = T * terms[l - 1].slope[:, None, :]  # T_{l-1} D_{l-1}
             T = _product(masked.reshape(batch * n_in, -1), W.T)
@@ -329,24 +330,17 @@ def _adjoint_hessian(terms, batch, n_in, n_out, dtype) -> np.ndarray:
             g = g.reshape(batch, n_out, above.W.shape[1])
         if terms[l].curvature is not None:
             coefficients[l] = g * terms[l].curvature[:, None, :]
-    # The sandwich B^T (S B), all curved layers side by side in B (as rows of
-    # B^T): B[s, j, :, r] = sqrt|c[s, j, r]| T[s, :, r].
-    widths = [terms[l].W.shape[0] for l in curved]
-    B = np.empty((batch, n_out, n_in, sum(widths)), dtype)
-    signs = np.empty((batch, n_out, 1, sum(widths)), dtype)
-    start = 0
-    for l, width in zip(curved, widths):
-        columns = slice(start, start + width)
+    # The sandwiches B^T (S B), one per curved layer, B = diag(sqrt|c|) K_l, kept
+    # transposed like K_l: B^T[s, j, :, r] = sqrt|c[s, j, r]| T[s, :, r].
+    H = None
+    for l in curved:
         c = coefficients[l]
-        np.sign(c, out=signs[:, :, 0, columns])
-        np.multiply(
-            transposed[l][:, None, :, :],
-            np.sqrt(np.abs(c))[:, :, None, :],
-            out=B[..., columns],
-        )
-        start += width
-    signed = B * signs
-    return _product(B, signed.swapaxes(-1, -2))
+        root = np.sqrt(np.abs(c))[:, :, None, :]
+        B = transposed[l][:, None, :, :] * root
+        signed = transposed[l][:, None, :, :] * np.copysign(root, c[:, :, None, :])
+        sandwich = _product(B, signed.swapaxes(-1, -2))
+        H = sandwich if H is None else np.add(H, sandwich, out=H)
+    return H
 
 
 def _recursion_hessian(terms, batch, n_in, dtype) -> np.ndarray:
@@ -450,9 +444,11 @@ def hessian_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
         ``sum_{l=2}^{L} n_l n_{l-1} n_0`` (``G_l``) ``+ sum_{l > c}
         n_l n_{l-1} n_0^2`` (``W_l H_{l-1}``) ``+ sum_{l in C} n_l n_0^2``
         (outer products). ``memory``: for the adjoint form ``n_0 sum_{l <=
-        d} n_l`` (the ``K_l``) ``+ 2 m n_0 sum_{l in C} n_l`` (``B``, ``S B``)
-        ``+ m n_0^2``; for the recursion the largest over layers ``l > c``
-        of ``(n_{l-1} + 2 n_l) n_0^2`` (``H_{l-1}``, ``W_l H_{l-1}`` and the
+        d} n_l`` (the ``K_l``) ``+ 2 m n_0 max_{l in C} n_l`` (one layer's
+        ``B`` and ``S B``) ``+ 2 m n_0^2`` (the sum and one sandwich)
+        ``+ 3 m max_{l in C} n_l`` (``c`` and its signed roots); for the
+        recursion the largest over layers ``l > c`` of ``(n_{l-1} + 2 n_l)
+        n_0^2`` (``H_{l-1}``, ``W_l H_{l-1}`` and the
         outer products), at least ``n_c n_0^2``.
 
     Notes
@@ -474,9 +470,10 @@ def hessian_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
     if mode == "adjoint":
         forward = sum(n[l] * n[l - 1] * n[0] for l in range(2, last + 1))
         backward = m * sum(n[l] * n[l - 1] for l in range(first + 1, L))
-        stacked = sum(n[l] for l in curved)
-        sandwich = m * n[0] ** 2 * stacked
-        memory = n[0] * sum(n[1 : last + 1]) + 2 * m * n[0] * stacked + m * n[0] ** 2
+        sandwich = m * n[0] ** 2 * sum(n[l] for l in curved)
+        widest = max(n[l] for l in curved)
+        memory = n[0] * sum(n[1 : last + 1]) + 2 * m * n[0] * (widest + n[0])
+        memory += 3 * m * widest  # c, sqrt|c| and its signed copy
         return Cost(forward + backward + sandwich, memory)
     jacobians = sum(n[l] * n[l - 1] * n[0] for l in range(2, L + 1))
     carried = sum(n[l] * n[l - 1] * n[0] ** 2 for l in range(first + 1, L + 1))
@@ -518,7 +515,7 @@ def hvp_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
         Forward over reverse: ``2 sum_l n_l n_{l-1}`` (the forward pass and
         its tangent) ``+ 2 m sum_{l=1}^{L-1} n_l n_{l-1}`` (the backward pass
         and its tangent; the output layer's step is a scaled copy), memory
-        ``4 sum_l n_l + 4 m max_l n_l`` (slopes and curvature tangents kept,
+        ``4 sum_l n_l + 4 m max_{l < L} n_l`` (slopes and curvature tangents kept,
         and two pairs of cotangents). Forward over forward: ``sum_l n_l n_{l-1}``
         (the tangent) ``+ sum_l n_l n_{l-1} n_0 (1 + 1)`` (``G_l`` and
         ``W_l Jdot_{l-1}``, counted as written, ``J_0 = I`` included), memory
@@ -538,6 +535,6 @@ def hvp_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
     layer_products = [n[l] * n[l - 1] for l in range(1, L + 1)]
     if mode == "forward-over-reverse":
         multiply_adds = 2 * sum(layer_products) + 2 * m * sum(layer_products[:-1])
-        return Cost(multiply_adds, 4 * sum(n[1:]) + 4 * m * max(n))
+        return Cost(multiply_adds, 4 * sum(n[1:]) + 4 * m * max(n[:-1]))
     multiply_adds = sum(layer_products) + 2 * n[0] * sum(layer_products)
     return Cost(multiply_adds, 4 * max(n[1:]) * n[0])
