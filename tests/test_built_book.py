@@ -255,6 +255,35 @@ def browser():
         chromium.close()
 
 
+#: Widths at which every page's layout is measured: a phone, the 1280-pixel window
+#: the code cells are formatted for, a wide screen.
+LAYOUT_WIDTHS = (360, 1280, 1920)
+#: Display equations wider than their box (by id), those that are wider and cannot
+#: scroll (clipped), equation numbers drawn over their formula, and code boxes that
+#: scroll sideways.
+LAYOUT_JS = """() => {
+  const name = (m) => (m.closest('div.math') || {}).id || m.textContent.slice(0, 40);
+  const shown = Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+    .filter(m => m.offsetParent !== null);
+  const wide = shown.filter(m => m.scrollWidth > m.clientWidth + 1);
+  const clipped = wide.filter(
+    m => !['auto', 'scroll'].includes(getComputedStyle(m).overflowX));
+  const covered = [];
+  for (const m of shown) {
+    const box = m.closest('div.math');
+    const number = box && box.querySelector('.eqno');
+    if (!number) continue;
+    const n = number.getBoundingClientRect(), c = m.getBoundingClientRect();
+    if (n.left < c.right - 1 && n.right > c.left + 1 && n.top < c.bottom
+        && n.bottom > c.top) covered.push(name(m));
+  }
+  const code = Array.from(document.querySelectorAll('div.cell_input pre'))
+    .filter(p => p.offsetParent !== null && p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.textContent.split('\\n').find(l => l.length > 0).slice(0, 60));
+  return {wide: wide.map(name), clipped: clipped.map(name), covered, code};
+}"""
+
+
 def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
     """Open a page, wait for its math and images, and report what went wrong."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -308,6 +337,11 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
     )
     if screenshot is not None:
         page.screenshot(path=str(screenshot), full_page=True)
+    report["layout"] = {}
+    for width in LAYOUT_WIDTHS:  # the same page, reflowed at each width
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)
+        report["layout"][width] = page.evaluate(LAYOUT_JS)
     report.update(problems=problems, foreign=foreign, has_mathjax=has_mathjax)
     page.close()
     return report
@@ -330,6 +364,16 @@ def test_page_in_a_browser(browser, server, name):
             f"{report['typeset']} of {report['math']} formulas typeset"
         )
         assert report["errors"] == 0, f"{report['errors']} MathJax errors"
+    layout = report["layout"]
+    for width in LAYOUT_WIDTHS:
+        # A display equation never loses a part: too wide for a phone, it scrolls
+        # inside its box; and its number never covers it.
+        assert layout[width]["clipped"] == [], (width, layout[width]["clipped"])
+        assert layout[width]["covered"] == [], (width, layout[width]["covered"])
+    for width in (1280, 1920):  # on a desktop window every equation fits whole
+        assert layout[width]["wide"] == [], (width, layout[width]["wide"])
+    # The code cells are formatted to fit their box at 1280 pixels (chapters/ruff.toml).
+    assert layout[1280]["code"] == [], layout[1280]["code"]
 
 
 def test_chapters_show_math_and_figures(browser, server):
