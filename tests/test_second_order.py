@@ -459,3 +459,33 @@ def test_memory_is_what_the_cost_model_says_within_a_factor_3(widths, last):
             tracemalloc.stop()
         measured = peak / len(x) / x.itemsize
         assert model / 3 <= measured <= 3 * model, (name, measured, model)
+
+
+@pytest.mark.parametrize("at_zero", [0.0, 0.5, 1.0])
+def test_at_zero_reaches_both_algorithms_and_hvp_alike(at_zero):
+    # ReLU units exactly at their kink (integer weights and inputs), between
+    # softplus layers: ReLU'(0) = at_zero scales what passes through them.
+    rng = np.random.default_rng(3)
+    layers = [
+        rn.Dense(
+            rng.integers(-2, 3, size=(5, 3)).astype(float), np.zeros(5), "softplus"
+        ),
+        rn.Dense(
+            np.array([[1.0, -1.0, 0, 0, 0], [0, 0, 1.0, 0, 0]]), [0.0, 0.0], "relu"
+        ),
+        rn.Dense([[1.0, 2.0]], [0.0], "softplus"),
+    ]
+    x = np.zeros((2, 3))  # equal softplus outputs: the first ReLU unit sits at 0
+    assert np.any(rn.preactivations(x, layers)[1] == 0)
+    v = rng.normal(size=x.shape)
+    H = {m: rn.hessian(x, layers, at_zero=at_zero, mode=m) for m in MODES}
+    np.testing.assert_allclose(H["adjoint"], H["recursion"], rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(
+        rn.hvp(x, layers, v, at_zero=at_zero),
+        np.einsum("sjik,sk->sji", H["adjoint"], v),
+        rtol=1e-13,
+        atol=1e-15,
+    )
+    if at_zero == 0.0:
+        other = rn.hessian(x, layers, at_zero=1.0)
+        assert not np.allclose(H["adjoint"], other)  # the convention matters here
