@@ -33,7 +33,10 @@ import benchmark
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE.parent / "src" / "relunet" / "_data" / "benchmark.json"
-GROUPS = ("--training",)  # the groups run after the Jacobians, each alone
+GROUPS = (
+    "--training",
+    "--second-order",
+)  # the groups run after the Jacobians, each alone
 
 
 def arguments(argv: list[str]) -> argparse.Namespace:

@@ -309,6 +309,8 @@ def synthetic_training_case(relunet_s, tf_s, jax_s):
     timings = {"relunet": relunet_s, "tf_step": tf_s, "jax_step": jax_s}
     timings = {k: {"min_s": s} for k, s in timings.items()}
     timings["relunet_gradient"] = {"min_s": 0.75 * relunet_s}
+    timings["relunet_activations"] = {"min_s": 0.3 * relunet_s}
+    timings["relunet_products"] = {"min_s": 0.15 * relunet_s}
     return {"name": "4x20", "dtype": "float64", "timings": timings}
 
 
@@ -322,5 +324,51 @@ def test_training_figures_and_verdicts(relunet_s, met):
     case["figures"] = training_step.figures(case)
     assert case["figures"]["speed_up_over_tf_step"] == pytest.approx(4.0 / relunet_s)
     assert case["figures"]["adam_update_share"] == pytest.approx(0.25)
+    assert case["figures"]["activations_share_of_gradient"] == pytest.approx(0.4)
+    assert case["figures"]["products_share_of_gradient"] == pytest.approx(0.2)
     rows = training_step.goal_rows([case])
     assert [r["met"] for r in rows] == met
+
+
+# --- second order ------------------------------------------------------------------
+
+
+def test_the_second_order_peers_agree_and_a_wrong_peer_is_refused():
+    from benchmark import second_order
+
+    he = rn.he_normal([5, 7, 6, 1], seed=0, bias_std=0.1)
+    layers = [
+        rn.Dense(layer.W, layer.b, "linear" if k == 2 else "softplus")
+        for k, layer in enumerate(he)
+    ]
+    rng = np.random.default_rng(0)
+    x, v = rng.normal(size=(9, 5)), rng.normal(size=(9, 5))
+    calls = second_order.candidate_calls(layers, x, v)
+    found = second_order.check_agreement(calls)
+    assert set(found) == set(second_order.HESSIAN_PEERS + second_order.HVP_PEERS)
+    assert max(found.values()) < 1e-12
+    hessian = calls["relunet_hessian"]()
+    assert hessian.shape == (9, 5, 5)
+    calls["jax_hvp"] = lambda: hessian[:, 0]  # one row of the Hessian, not H v
+    with pytest.raises(AssertionError, match="jax_hvp"):
+        second_order.check_agreement(calls)
+
+
+def test_second_order_figures_take_the_best_peer_of_each_quantity():
+    from benchmark import second_order
+
+    seconds = {"relunet_hessian": 1.0, "relunet_hvp": 0.5, "jax_hessian": 3.0}
+    seconds |= {"jax_jacfwd_jacrev": 2.5, "tf_hessian_graph": 4.0}
+    seconds |= {"tf_hessian_xla": 5.0, "jax_hvp": 0.75, "tf_hvp_graph": 1.0}
+    seconds |= {"tf_hvp_xla": 2.0}
+    case = {
+        "name": "8-64-64-1",
+        "dtype": "float64",
+        "timings": {k: {"min_s": s} for k, s in seconds.items()},
+    }
+    case["figures"] = second_order.figures(case)
+    assert case["figures"]["hessian_best_peer"] == "jax_jacfwd_jacrev"
+    assert case["figures"]["hessian_speed_up_over_best_peer"] == pytest.approx(2.5)
+    assert case["figures"]["hvp_best_peer"] == "jax_hvp"
+    assert case["figures"]["hvp_speed_up_over_best_peer"] == pytest.approx(1.5)
+    assert [r["met"] for r in second_order.goal_rows([case])] == [True, False]

@@ -70,3 +70,22 @@ def goal_rows(results: dict) -> list[dict]:
                     }
                 )
     return rows
+
+
+def every_case(cases: list[dict], goals: list[tuple]) -> list[dict]:
+    """Goal rows for goals that hold on every case: (figure, comparison, bound)."""
+    rows = []
+    for figure, op, bound in goals:
+        for case in cases:
+            value = case["figures"][figure]
+            rows.append(
+                {
+                    "case": case["name"],
+                    "dtype": case["dtype"],
+                    "figure": figure,
+                    "goal": f"{op} {bound:g}",
+                    "value": value,
+                    "met": bool(value >= bound if op == ">=" else value <= bound),
+                }
+            )
+    return rows

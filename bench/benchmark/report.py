@@ -149,12 +149,15 @@ def training_markdown(group: dict) -> list[str]:
         "same batch) and so did three steps of each, to the relative difference "
         "in the last column, before timing. Cores busy: a call's CPU time over "
         "its wall time (median over the rounds: relunet, TF, JAX). relunet's "
-        "gradient: `twin_loss_and_gradients` alone; the rest of its step is "
-        "Adam's update.",
+        "gradient: `twin_loss_and_gradients` alone (the rest of its step is "
+        "Adam's update); its activations and products: the four `activation_parts` "
+        "calls and its 31 matrix products, each timed alone on the case's shapes, "
+        "as shares of the gradient's time.",
         "",
         "| case | relunet step | TF step | JAX step | speed-up over TF | "
-        "over JAX | relunet's gradient | cores busy | agreement |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "over JAX | relunet's gradient | its activations, products | cores busy "
+        "| agreement |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in group["cases"]:
         t, f = case["timings"], case["figures"]
@@ -166,7 +169,44 @@ def training_markdown(group: dict) -> list[str]:
             f"| {case['name']} | {duration(t['relunet']['min_s'])} | "
             f"{duration(t['tf_step']['min_s'])} | {duration(t['jax_step']['min_s'])} | "
             f"{f['speed_up_over_tf_step']:.2f}x | {f['speed_up_over_jax_step']:.2f}x | "
-            f"{duration(t['relunet_gradient']['min_s'])} | {busy} | "
+            f"{duration(t['relunet_gradient']['min_s'])} | "
+            f"{f['activations_share_of_gradient']:.0%}, "
+            f"{f['products_share_of_gradient']:.0%} | {busy} | "
+            f"{max(case['agreement_relative'].values()):.0e} |"
+        )
+    return lines
+
+
+def second_order_markdown(group: dict) -> list[str]:
+    """The second-order section: relunet and the best peer of each quantity."""
+    lines = [
+        "",
+        "## Second order",
+        "",
+        f"Measured {group['date_utc']} UTC, {group['rounds']} interleaved rounds "
+        "(`python bench/run.py --second-order`), float64, every library on its "
+        "defaults. Every peer agreed with relunet (largest difference relative to "
+        "relunet's largest entry, last column) before timing. Cores busy: CPU "
+        "time over wall time of relunet's calls (median over the rounds).",
+        "",
+        "| case | batch | `rn.hessian` | best peer | speed-up | `rn.hvp` | "
+        "best peer | speed-up | cores busy | agreement |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for case in group["cases"]:
+        t, f = case["timings"], case["figures"]
+        busy = ", ".join(
+            f"{t[f'relunet_{q}']['cores_busy_median']:.2f}" for q in ("hessian", "hvp")
+        )
+        cells = []
+        for q in ("hessian", "hvp"):
+            cells += [
+                duration(f[f"{q}_relunet_s"]),
+                f"{f[f'{q}_best_peer']} {duration(f[f'{q}_best_peer_s'])}",
+                f"{f[f'{q}_speed_up_over_best_peer']:.2f}x",
+            ]
+        lines.append(
+            f"| {case['name']} | {case['batch']} | {' | '.join(cells)} | {busy} | "
             f"{max(case['agreement_relative'].values()):.0e} |"
         )
     return lines
@@ -233,6 +273,8 @@ def markdown(results: dict) -> str:
         )
     if "training_step" in results:
         lines += training_markdown(results["training_step"])
+    if "second_order" in results:
+        lines += second_order_markdown(results["second_order"])
     lines += [
         "",
         "## Times (per call: median, fastest and slowest sample over the rounds)",

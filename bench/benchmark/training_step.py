@@ -33,8 +33,9 @@ import tensorflow as tf
 
 import relunet as rn
 from relunet import training
-from relunet.twin import twin_loss_and_gradients
+from relunet.twin import activation_parts, twin_loss_and_gradients
 
+from .goals import every_case
 from .measure import STATISTIC, measure
 
 jax.config.update("jax_enable_x64", True)
@@ -280,11 +281,56 @@ def refuse(found: dict) -> None:
             raise AssertionError(f"{key}: relative difference {worst:.2e}")
 
 
+def relunet_parts(layers, data) -> dict:
+    """Two parts of relunet's gradient, as calls timed beside it: the
+    activations (``activation_parts`` of each hidden layer, at the case's
+    pre-activations) and the matrix products (every product of
+    ``twin_loss_and_gradients``, at its shapes, on arrays made beforehand)."""
+    x, batch = data[0], data[0].shape[0]
+    Ws = [layer.W for layer in layers]
+    zs, a = [], x
+    for layer in layers[:-1]:
+        zs.append(a @ layer.W.T + layer.b)
+        a = activation_parts(zs[-1], layer.activation)[0]
+    rng = np.random.default_rng(0)
+    widths = [layers[0].n_in] + [layer.n_out for layer in layers]
+    arrays = [rng.normal(size=(batch, n)) for n in widths]  # one per width
+    ones = np.ones(batch)
+    products = []
+    for l in range(len(Ws) - 1):  # Ws[l]: widths[l] -> widths[l + 1]
+        lower, upper, above = arrays[l], arrays[l + 1], arrays[l + 2]
+        Wt = np.ascontiguousarray(Ws[l].T)
+        products += [
+            (lower, Wt),  # z_l
+            (upper, Ws[l]),  # g_l
+            (upper.T, lower),  # the derivative term's dW_l
+            (lower, Wt),  # its adjoint of f'(z_l) g_l
+            (above, Ws[l + 1]),  # the adjoint of z_l
+            (upper.T, lower),  # dW_l
+            (ones, upper),  # db_l
+        ]
+    products += [
+        (arrays[-2], Ws[-1][0]),
+        (ones, arrays[-2]),
+        (arrays[-1].T, arrays[-2]),
+    ]
+
+    def run_products():
+        for left, right in products:
+            left @ right
+
+    return {
+        "relunet_activations": lambda: [activation_parts(z, "softplus") for z in zs],
+        "relunet_products": run_products,
+    }
+
+
 def run_case(name, layers, data, rounds) -> dict:
     steps = {key: cls(layers, data) for key, cls in STEP_CLASSES.items()}
     agreement = check_agreement(steps)
     gradient = NumpyStep(layers, data).loss_and_gradients
-    timings = measure({**steps, "relunet_gradient": gradient}, rounds)
+    parts = relunet_parts(layers, data)
+    timings = measure({**steps, "relunet_gradient": gradient, **parts}, rounds)
     x = data[0]
     case = {
         "name": name,
@@ -306,25 +352,13 @@ def figures(case: dict) -> dict:
     out = {"relunet_s": t["relunet"]}
     out.update({f"speed_up_over_{p}": t[p] / t["relunet"] for p in PEERS})
     out["adam_update_share"] = 1 - t["relunet_gradient"] / t["relunet"]
+    for part in ("activations", "products"):
+        out[f"{part}_share_of_gradient"] = t[f"relunet_{part}"] / t["relunet_gradient"]
     return out
 
 
 def goal_rows(cases: list[dict]) -> list[dict]:
-    rows = []
-    for figure, op, bound in GOALS:
-        for case in cases:
-            value = case["figures"][figure]
-            rows.append(
-                {
-                    "case": case["name"],
-                    "dtype": case["dtype"],
-                    "figure": figure,
-                    "goal": f"{op} {bound:g}",
-                    "value": value,
-                    "met": bool(value >= bound if op == ">=" else value <= bound),
-                }
-            )
-    return rows
+    return every_case(cases, GOALS)
 
 
 def threads() -> dict:
