@@ -276,11 +276,11 @@ def _parts(z: np.ndarray, activation: str, slope_at_zero: float):
         e = np.exp(-np.abs(z))
         f = np.log1p(e)
         f += np.maximum(z, 0)
-        one_plus_e = 1.0 + e
-        curvature = e / one_plus_e
-        slope = np.where(z >= 0, 1.0, e).astype(z.dtype, copy=False)
-        slope /= one_plus_e
-        curvature /= one_plus_e
+        inverse = np.reciprocal(1.0 + e)
+        slope = np.maximum(e, z >= 0)  # 1 where z >= 0 (there e <= 1), else e
+        slope *= inverse
+        curvature = e * inverse
+        curvature *= inverse
     return f, slope, curvature
 
 
