@@ -355,7 +355,7 @@ def best_bracketing(layers: Dense | Sequence[Dense]) -> tuple[int, str]:
     order : str
         The bracketing, factors named ``F1 ... FL`` (``F_l = D_l W_l``), for
         example ``"(F4 F3) (F2 F1)"``; a pure order reads as its nesting,
-        ``"((F3 F2) F1)"`` for reverse accumulation of three factors.
+        ``"(F3 F2) F1"`` for reverse accumulation of three factors.
 
     Notes
     -----
