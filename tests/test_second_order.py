@@ -489,3 +489,17 @@ def test_at_zero_reaches_both_algorithms_and_hvp_alike(at_zero):
     if at_zero == 0.0:
         other = rn.hessian(x, layers, at_zero=1.0)
         assert not np.allclose(H["adjoint"], other)  # the convention matters here
+
+
+def test_first_layer_as_one_product_equals_the_per_sample_sandwiches():
+    layers = rn.he_normal([6, 9, 7, 1], seed=5, bias_std=0.3)
+    layers = [rn.Dense(l.W, l.b, "softplus") for l in layers[:-1]] + layers[-1:]
+    x = np.random.default_rng(5).normal(size=(8, 6))
+    terms = second_order._layer_terms(x, layers, np.float64, 0.0)
+    shared, per_sample = (
+        second_order._adjoint_hessian(terms, 8, 6, 1, np.float64, shared=flag)
+        for flag in (True, False)
+    )
+    np.testing.assert_allclose(shared, per_sample, rtol=1e-13, atol=1e-15)
+    for H in (shared, per_sample):  # each symmetric term by term
+        assert np.max(np.abs(H - H.swapaxes(-1, -2))) <= 1e-15 * np.max(np.abs(H))
