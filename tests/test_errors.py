@@ -297,6 +297,21 @@ def test_train_twin_refuses_an_all_zero_derivative_column():
     assert np.isfinite(_train(dydx=dydx, lam=0.0).losses).all()
 
 
+def test_train_twin_refuses_an_input_constant_up_to_rounding():
+    x = np.linspace(-1.0, 1.0, 8).reshape(4, 2)
+    x[:, 1] = 0.1 + np.array([0.0, 1.0, 0.0, 1.0]) * 1e-17  # 0.1 with rounding noise
+    assert 0 < x[:, 1].std() < 1e-12 * 0.1
+    with raises(ValueError, "must vary", "input column(s) [1]", "below 1e-12"):
+        _train(x=x, y=x[:, 0] ** 2 + 1.0, dydx=np.ones_like(x))
+
+
+def test_train_twin_names_tiny_derivative_labels_without_calling_them_zero():
+    dydx = np.ones((4, 2))
+    dydx[:, 1] = 1e-200  # not zero, but lambda_j^2 = 1 / RMS^2 would be infinite
+    with raises(ValueError, "dydx column(s) [1] have an RMS", "does not fit"):
+        _train(dydx=dydx)
+
+
 @pytest.mark.parametrize(
     "change, kind, fragments",
     [

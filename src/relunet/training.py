@@ -268,23 +268,48 @@ def train_twin(
         initial_layers = _check_initial_layers(initial_layers, n_in, hidden, activation)
     x_mean, x_std = x.mean(axis=0), x.std(axis=0)
     y_mean, y_std = float(y.mean()), float(y.std())
-    if np.any(x_std == 0) or y_std == 0:
+    # A column varies when its spread is more than rounding: a standard deviation
+    # below 1e-12 of the column's size is a constant stored with rounding errors.
+    flat = x_std <= 1e-12 * np.max(np.abs(x), axis=0)
+    if np.any(flat) or y_std <= 1e-12 * float(np.max(np.abs(y))):
+        what = (
+            f"input column(s) {np.flatnonzero(flat).tolist()}" if np.any(flat) else "y"
+        )
         raise ValueError(
-            "every input column and the labels must vary: a standard deviation is 0"
+            f"every input column and the labels must vary: {what} do(es) not "
+            "(standard deviation 0, or below 1e-12 of its size)"
         )
     x_n = (x - x_mean) / x_std
     y_n = (y - y_mean) / y_std
     differential = dydx is not None and lam > 0
     if differential:
         dydx_n = dydx * x_std / y_std
-        rms = np.sqrt(np.mean(dydx_n**2, axis=0))
-        if np.any(rms == 0):
-            columns = np.flatnonzero(rms == 0).tolist()
+        if not np.all(np.isfinite(dydx_n)):
+            raise ValueError(
+                "dydx * std(x) / std(y) overflows: the derivative labels are too "
+                "large for the scale of x and y"
+            )
+        size = np.max(np.abs(dydx_n), axis=0)
+        if np.any(size == 0):
+            columns = np.flatnonzero(size == 0).tolist()
             raise ValueError(
                 f"dydx column(s) {columns} are all zero (y does not depend on those "
                 "inputs): an all-zero derivative column cannot be normalised, since "
                 "lambda_j = 1 / RMS(dydx_j) would be infinite; drop those inputs or "
                 "train with lam=0"
+            )
+        with np.errstate(over="ignore", under="ignore", divide="ignore"):
+            rms = np.sqrt(np.mean(dydx_n**2, axis=0))
+            weight = 1.0 / rms**2  # lambda_j^2, the weight the loss uses
+        if not np.all(np.isfinite(weight) & (weight > 0)):
+            bad = np.flatnonzero(~(np.isfinite(weight) & (weight > 0))).tolist()
+            # The RMS of the column scaled by its largest entry, which neither
+            # underflows nor overflows when squared, for the message.
+            scaled = size * np.sqrt(np.mean((dydx_n / size) ** 2, axis=0))
+            raise ValueError(
+                f"dydx column(s) {bad} have an RMS of {scaled[bad].tolist()} in "
+                "normalised units (dydx * std(x) / std(y)): their weight "
+                "lambda_j^2 = 1 / RMS^2 does not fit in float64; rescale x or y"
             )
         lambda_j = 1.0 / rms
         alpha = 1.0 / (1.0 + lam * n_in)
