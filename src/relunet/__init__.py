@@ -36,14 +36,25 @@ from relunet.regions import (
     sawtooth_layers,
     serra_upper_bound,
 )
-from relunet.second_order import hessian, hvp
+from relunet.second_order import (
+    HESSIAN_MODES,
+    HVP_MODES,
+    choose_hessian_mode,
+    hessian,
+    hessian_cost,
+    hvp,
+    hvp_cost,
+)
 
 __all__ = [
     "ACTIVATIONS",
+    "HESSIAN_MODES",
+    "HVP_MODES",
     "MODES",
     "Dense",
     "activation_pattern",
     "best_bracketing",
+    "choose_hessian_mode",
     "breakpoints_on_segment",
     "choose_mode",
     "default_step",
@@ -52,7 +63,9 @@ __all__ = [
     "grid_regions",
     "he_normal",
     "hessian",
+    "hessian_cost",
     "hvp",
+    "hvp_cost",
     "hyperplane_region_count",
     "jacobian",
     "jacobian_cost",
