@@ -307,10 +307,10 @@ def test_the_training_peers_agree_and_a_wrong_peer_is_refused():
 
 def synthetic_training_case(relunet_s, tf_s, jax_s):
     timings = {"relunet": relunet_s, "tf_step": tf_s, "jax_step": jax_s}
-    timings = {k: {"min_s": s} for k, s in timings.items()}
-    timings["relunet_gradient"] = {"min_s": 0.75 * relunet_s}
-    timings["relunet_activations"] = {"min_s": 0.3 * relunet_s}
-    timings["relunet_products"] = {"min_s": 0.15 * relunet_s}
+    timings = {k: {"min_s": s, "cpu_min_s": s} for k, s in timings.items()}
+    for part, share in (("gradient", 0.75), ("activations", 0.3), ("products", 0.15)):
+        seconds = share * relunet_s
+        timings[f"relunet_{part}"] = {"min_s": seconds, "cpu_min_s": seconds}
     return {"name": "4x20", "dtype": "float64", "timings": timings}
 
 
@@ -328,6 +328,27 @@ def test_training_figures_and_verdicts(relunet_s, met):
     assert case["figures"]["products_share_of_gradient"] == pytest.approx(0.2)
     rows = training_step.goal_rows([case])
     assert [r["met"] for r in rows] == met
+
+
+def test_the_recorded_training_step_has_every_case_and_its_goals():
+    from benchmark import training_step
+
+    group = RECORDED["training_step"]
+    names = [name for name, _, _ in training_step.case_inputs()]
+    assert [c["name"] for c in group["cases"]] == names
+    for case in group["cases"]:
+        parts = {"relunet_gradient", "relunet_activations", "relunet_products"}
+        assert set(case["timings"]) == {*training_step.STEP_CLASSES, *parts}
+        assert max(case["agreement_relative"].values()) < training_step.TOLERANCE
+        recomputed = training_step.figures(case)
+        assert case["figures"] == pytest.approx(recomputed)
+        # one thread each: no call kept more than one core busy
+        assert all(t["cores_busy_median"] < 1.3 for t in case["timings"].values())
+    assert group["goals"] == training_step.goal_rows(group["cases"])
+    assert len(group["goals"]) == len(names) * len(training_step.GOALS)
+    threads = group["threads"]
+    assert threads["numpy_blas"] == [1]
+    assert threads["tensorflow_intra_op"] == threads["tensorflow_inter_op"] == 1
 
 
 # --- second order ------------------------------------------------------------------

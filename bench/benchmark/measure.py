@@ -5,7 +5,9 @@ timed by :func:`measure`: each candidate is called three times first (a
 compiled peer is traced and compiled then), then once per round, in a
 rotating order, after a pause; a sample repeats a call for at least
 ``SAMPLE_SECONDS``. Besides the wall time, each sample's process CPU time is
-recorded: CPU time over wall time is the number of cores a call kept busy.
+recorded: CPU time over wall time is the number of cores a call kept busy,
+and for a call on one thread the least CPU time per call is what its code
+costs even while other processes take turns on the cores.
 """
 
 from __future__ import annotations
@@ -28,22 +30,27 @@ PAUSE_SECONDS = 0.05
 STATISTIC = "min_s"
 
 
-def calls_per_sample(function) -> int:
-    """How many calls make a sample of at least ``SAMPLE_SECONDS``."""
+def calls_per_sample(function, seconds: float = SAMPLE_SECONDS) -> int:
+    """How many calls make a sample of at least ``seconds``."""
     start = time.perf_counter()
     function()
     once = time.perf_counter() - start
-    return max(1, int(np.ceil(SAMPLE_SECONDS / max(once, 1e-7))))
+    return max(1, int(np.ceil(seconds / max(once, 1e-7))))
 
 
-def measure(candidates: dict, rounds: int) -> dict:
+def measure(
+    candidates: dict, rounds: int, sample_seconds: float = SAMPLE_SECONDS
+) -> dict:
     """Warm up, then time every candidate once per round, in a rotating order."""
     for function in candidates.values():
         for _ in range(3):
             function()
-    repeats = {name: calls_per_sample(f) for name, f in candidates.items()}
+    repeats = {
+        name: calls_per_sample(f, sample_seconds) for name, f in candidates.items()
+    }
     samples = {name: [] for name in candidates}
     busy = {name: [] for name in candidates}  # process CPU time over wall time
+    cpu_times = {name: [] for name in candidates}  # process CPU time per call
     names = list(candidates)
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
@@ -52,9 +59,11 @@ def measure(candidates: dict, rounds: int) -> dict:
             start, cpu = time.perf_counter(), time.process_time()
             for _ in range(k):
                 function()
-            wall = time.perf_counter() - start
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
             samples[name].append(wall / k)
-            busy[name].append((time.process_time() - cpu) / wall)
+            busy[name].append(cpu / wall)
+            cpu_times[name].append(cpu / k)
+    fastest = {name: int(np.argmin(times)) for name, times in samples.items()}
     return {
         name: {
             "median_s": float(np.median(times)),
@@ -64,6 +73,8 @@ def measure(candidates: dict, rounds: int) -> dict:
             "rounds": len(times),
             "calls_per_sample": repeats[name],
             "cores_busy_median": float(np.median(busy[name])),
+            "cores_busy_fastest": float(busy[name][fastest[name]]),
+            "cpu_min_s": float(np.min(cpu_times[name])),
         }
         for name, times in samples.items()
     }

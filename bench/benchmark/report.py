@@ -98,7 +98,8 @@ def evidence_markdown(results: dict) -> list[str]:
     ]
     for case in results["cases"]:
         ours = case["work"]["flops"]
-        for peer, e in case["evidence"].items():
+        for peer in PEER_NAMES:  # in this order whether timed or read back
+            e = case["evidence"][peer]
             if not e["compiled_by_xla"]:
                 ops = e["graph_operations"]
                 products = sum(ops.get(t, 0) for t in ("MatMul", "BatchMatMulV2"))
@@ -147,28 +148,33 @@ def training_markdown(group: dict) -> list[str]:
         f"{threads['tensorflow_inter_op']} (inter-op), XLA `{threads['xla_flags']}`. "
         "Loss and gradients of each peer agreed with relunet's (same weights, "
         "same batch) and so did three steps of each, to the relative difference "
-        "in the last column, before timing. Cores busy: a call's CPU time over "
-        "its wall time (median over the rounds: relunet, TF, JAX). relunet's "
-        "gradient: `twin_loss_and_gradients` alone (the rest of its step is "
+        "in the last column, before timing. Speed-ups compare fastest samples; "
+        "beside them, the least CPU time per call (one thread: what other "
+        "processes taking turns on the cores cannot inflate). Cores busy: a "
+        "call's CPU time over its wall time in the fastest sample (relunet, TF, "
+        "JAX): 1 for a sample that ran alone on its core. relunet's gradient: "
+        "`twin_loss_and_gradients` alone (the rest of its step is "
         "Adam's update); its activations and products: the four `activation_parts` "
         "calls and its 31 matrix products, each timed alone on the case's shapes, "
         "as shares of the gradient's time.",
         "",
         "| case | relunet step | TF step | JAX step | speed-up over TF | "
-        "over JAX | relunet's gradient | its activations, products | cores busy "
-        "| agreement |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "over JAX | the same from CPU time (TF, JAX) | relunet's gradient | "
+        "its activations, products | cores busy | agreement |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in group["cases"]:
         t, f = case["timings"], case["figures"]
         busy = ", ".join(
-            f"{t[k]['cores_busy_median']:.2f}"
+            f"{t[k]['cores_busy_fastest']:.2f}"
             for k in ("relunet", "tf_step", "jax_step")
         )
         lines.append(
             f"| {case['name']} | {duration(t['relunet']['min_s'])} | "
             f"{duration(t['tf_step']['min_s'])} | {duration(t['jax_step']['min_s'])} | "
             f"{f['speed_up_over_tf_step']:.2f}x | {f['speed_up_over_jax_step']:.2f}x | "
+            f"{f['cpu_speed_up_over_tf_step']:.2f}x, "
+            f"{f['cpu_speed_up_over_jax_step']:.2f}x | "
             f"{duration(t['relunet_gradient']['min_s'])} | "
             f"{f['activations_share_of_gradient']:.0%}, "
             f"{f['products_share_of_gradient']:.0%} | {busy} | "
