@@ -68,13 +68,17 @@ notebooks: setup
 	$(BIN)/python scripts/execute_notebooks.py
 
 ## bench: time relunet.jacobian against TensorFlow (graph, XLA) and JAX
-## (jacrev, jacfwd), a measured reference and a roofline bound; writes
-## src/relunet/_data/benchmark.json and bench/results.md
+## (jacrev, jacfwd), measured references and a rate model; then the
+## differential training step (one thread each) and rn.hessian / rn.hvp
+## against the same frameworks, each in a process of its own; writes
+## src/relunet/_data/benchmark.json and bench/results.md (bench/README.md)
 bench: setup
 	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py
 
 ## pdf: the PDF edition, _build/pdf/relunet-book.pdf: the single-page HTML
-## printed by Chromium (needs Debian's chromium, or CHROMIUM=/path/to/chrome)
+## printed by Chromium with pdf/print.css, a contents with page numbers and
+## bookmarks (needs Debian's chromium, or CHROMIUM=/path/to/chrome; says what
+## is missing); make book afterwards publishes it beside the HTML
 pdf: setup
 	$(BIN)/python scripts/make_pdf.py
 
