@@ -7,11 +7,13 @@ rotating order, after a pause; a sample repeats a call for at least
 ``SAMPLE_SECONDS``. Besides the wall time, each sample's process CPU time is
 recorded: CPU time over wall time is the number of cores a call kept busy,
 and for a call on one thread the least CPU time per call is what its code
-costs even while other processes take turns on the cores.
+costs even while other processes take turns on the cores. :func:`threads`
+records the thread settings each library reports.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
 
@@ -89,3 +91,20 @@ def peak_extra_memory(function, output_nbytes: int) -> float:
     tracemalloc.stop()
     del result
     return (peak - output_nbytes) / output_nbytes
+
+
+def threads() -> dict:
+    """The thread settings of this process, as each library reports them."""
+    import tensorflow as tf
+    import threadpoolctl
+
+    return {
+        "numpy_blas": [
+            info.get("num_threads")
+            for info in threadpoolctl.threadpool_info()
+            if info.get("user_api") == "blas"
+        ],
+        "tensorflow_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+        "tensorflow_inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+    }

@@ -191,7 +191,9 @@ def second_order_markdown(group: dict) -> list[str]:
         "",
         f"Measured {group['date_utc']} UTC, {group['rounds']} interleaved rounds "
         "(`python bench/run.py --second-order`), float64, every library on its "
-        "defaults. Every peer agreed with relunet (largest difference relative to "
+        f"defaults (OpenBLAS threads {group['threads']['numpy_blas']}, TensorFlow "
+        f"{group['threads']['tensorflow_intra_op'] or 'all cores'}). Every peer "
+        "agreed with relunet (largest difference relative to "
         "relunet's largest entry, last column) before timing. Cores busy: CPU "
         "time over wall time of relunet's calls (median over the rounds).",
         "",

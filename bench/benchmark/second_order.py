@@ -29,7 +29,7 @@ import tensorflow as tf
 import relunet as rn
 
 from .goals import every_case
-from .measure import STATISTIC, measure
+from .measure import STATISTIC, measure, threads
 
 jax.config.update("jax_enable_x64", True)
 
@@ -210,6 +210,7 @@ def timed(rounds: int) -> dict:
             "%Y-%m-%d %H:%M"
         ),
         "rounds": rounds,
+        "threads": threads(),
         "cases": cases,
         "goals": goal_rows(cases),
     }

@@ -24,7 +24,6 @@ measured and recorded. Beside the step, relunet's loss and gradient alone
 from __future__ import annotations
 
 import datetime
-import os
 
 import jax
 import jax.numpy as jnp
@@ -36,7 +35,7 @@ from relunet import training
 from relunet.twin import activation_parts, twin_loss_and_gradients
 
 from .goals import every_case
-from .measure import STATISTIC, measure
+from .measure import STATISTIC, measure, threads
 
 jax.config.update("jax_enable_x64", True)
 
@@ -368,22 +367,6 @@ def figures(case: dict) -> dict:
 
 def goal_rows(cases: list[dict]) -> list[dict]:
     return every_case(cases, GOALS)
-
-
-def threads() -> dict:
-    """The thread settings of this process, as each library reports them."""
-    import threadpoolctl
-
-    return {
-        "numpy_blas": [
-            info.get("num_threads")
-            for info in threadpoolctl.threadpool_info()
-            if info.get("user_api") == "blas"
-        ],
-        "tensorflow_intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
-        "tensorflow_inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
-        "xla_flags": os.environ.get("XLA_FLAGS", ""),
-    }
 
 
 def timed(rounds: int) -> dict:
