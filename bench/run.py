@@ -42,7 +42,10 @@ GROUPS = (
 def arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--rounds", type=int, default=15, help="interleaved rounds (default 15)"
+        "--rounds",
+        type=int,
+        help="interleaved rounds (default: 40 for the training step, whose "
+        "samples are short, 15 for the others)",
     )
     parser.add_argument(
         "--quick", action="store_true", help="3 rounds, results not written"
@@ -127,7 +130,8 @@ def merged(group: str, rounds: int) -> dict:
 
 def main(argv: list[str]) -> int:
     args = arguments(argv)
-    rounds = 3 if args.quick else args.rounds
+    default = 40 if args.training else 15
+    rounds = 3 if args.quick else (args.rounds or default)
     if args.training:
         benchmark.one_thread()  # before NumPy, TensorFlow and JAX load
         results = merged("training_step", rounds)
@@ -145,7 +149,8 @@ def main(argv: list[str]) -> int:
     if not (args.evidence or args.training or args.second_order):
         # every group in a process of its own: threads are set before loading
         for group in GROUPS:
-            extra = ["--quick"] if args.quick else ["--rounds", str(args.rounds)]
+            extra = ["--quick"] if args.quick else []
+            extra += ["--rounds", str(args.rounds)] if args.rounds else []
             subprocess.run([sys.executable, __file__, group, *extra], check=True)
     return 0
 
