@@ -368,6 +368,10 @@ def test_the_second_order_peers_agree_and_a_wrong_peer_is_refused():
     found = second_order.check_agreement(calls)
     assert set(found) == set(second_order.HESSIAN_PEERS + second_order.HVP_PEERS)
     assert max(found.values()) < 1e-12
+    work = second_order.work(layers, x, v)
+    mode = work["relunet_hessian_mode"]
+    assert work["relunet_hessian"] == rn.hessian_cost(layers, mode).multiply_adds
+    assert min(work[p] for p in ("jax_hessian", "jax_jacfwd_jacrev", "jax_hvp")) > 0
     hessian = calls["relunet_hessian"]()
     assert hessian.shape == (9, 5, 5)
     calls["jax_hvp"] = lambda: hessian[:, 0]  # one row of the Hessian, not H v

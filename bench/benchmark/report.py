@@ -217,6 +217,25 @@ def second_order_markdown(group: dict) -> list[str]:
             f"| {case['name']} | {case['batch']} | {' | '.join(cells)} | {busy} | "
             f"{max(case['agreement_relative'].values()):.0e} |"
         )
+    lines += [
+        "",
+        "Multiply-adds per sample: relunet's by its cost model (`rn.hessian_cost` "
+        "in the mode `rn.hessian` chooses, `rn.hvp_cost`), JAX's from XLA's cost "
+        "analysis of the compiled program (flops over two, elementwise "
+        "operations included).",
+        "",
+        "| case | `rn.hessian` (mode) | JAX hessian | JAX jacfwd(jacrev) | "
+        "`rn.hvp` | JAX jvp(grad) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for case in group["cases"]:
+        w = case["multiply_adds_per_sample"]
+        lines.append(
+            f"| {case['name']} | {w['relunet_hessian']:,} "
+            f"({w['relunet_hessian_mode']}) | {w['jax_hessian']:,.0f} | "
+            f"{w['jax_jacfwd_jacrev']:,.0f} | {w['relunet_hvp']:,} | "
+            f"{w['jax_hvp']:,.0f} |"
+        )
     return lines
 
 

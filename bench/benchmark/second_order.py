@@ -186,6 +186,27 @@ def goal_rows(cases: list[dict]) -> list[dict]:
     return every_case(cases, GOALS)
 
 
+def work(layers, x, v) -> dict:
+    """Multiply-adds per sample: relunet's by its cost model (the mode
+    ``rn.hessian`` chooses; ``rn.hvp``'s forward over reverse), each JAX
+    peer's from XLA's cost analysis of its compiled program (flops over two
+    and the batch; elementwise operations included). Nothing is timed."""
+    mode = rn.choose_hessian_mode(layers)
+    out = {
+        "relunet_hessian_mode": mode,
+        "relunet_hessian": rn.hessian_cost(layers, mode).multiply_adds,
+        "relunet_hvp": rn.hvp_cost(layers, "forward-over-reverse").multiply_adds,
+    }
+    functions = peer_functions(layers)
+    for name in ("jax_hessian", "jax_jacfwd_jacrev", "jax_hvp"):
+        args = (x, v) if name in HVP_PEERS else (x,)
+        cost = functions[name].lower(*map(jnp.asarray, args)).compile()
+        cost = cost.cost_analysis()
+        cost = cost[0] if isinstance(cost, list) else cost
+        out[name] = float(cost["flops"]) / 2 / x.shape[0]
+    return out
+
+
 def run_case(name, layers, x, v, rounds) -> dict:
     calls = candidate_calls(layers, x, v)
     agreement = check_agreement(calls)
@@ -195,6 +216,7 @@ def run_case(name, layers, x, v, rounds) -> dict:
         "batch": int(x.shape[0]),
         "widths": [layers[0].n_in] + [layer.n_out for layer in layers],
         "agreement_relative": agreement,
+        "multiply_adds_per_sample": work(layers, x, v),
         "timings": measure(calls, rounds),
     }
     case["figures"] = figures(case)
