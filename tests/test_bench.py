@@ -6,11 +6,12 @@ verdicts follow from the timings, and that the recorded run has every
 case, peer and reference the book quotes.
 """
 
+import json
 import os
 
 import numpy as np
 import pytest
-from book_files import load_bench
+from book_files import load_bench, load_script
 
 import relunet as rn
 
@@ -397,3 +398,20 @@ def test_second_order_figures_take_the_best_peer_of_each_quantity():
     assert case["figures"]["hvp_best_peer"] == "jax_hvp"
     assert case["figures"]["hvp_speed_up_over_best_peer"] == pytest.approx(1.5)
     assert [r["met"] for r in second_order.goal_rows([case])] == [True, False]
+
+
+def test_a_group_run_alone_replaces_only_its_own_part_of_the_record(
+    tmp_path, monkeypatch
+):
+    from benchmark import training_step
+
+    run = load_script("run", folder="bench")
+    recorded = tmp_path / "benchmark.json"
+    recorded.write_text(json.dumps(RECORDED))
+    monkeypatch.setattr(run, "RECORDED", recorded)
+    monkeypatch.setattr(training_step, "timed", lambda rounds: {"rounds": rounds})
+    merged = run.merged("training_step", 7)
+    assert merged["training_step"] == {"rounds": 7}
+    assert {k: v for k, v in merged.items() if k != "training_step"} == {
+        k: v for k, v in RECORDED.items() if k != "training_step"
+    }
