@@ -4,10 +4,10 @@
 //
 // Text is the text a reader sees, the formulas left out. A formula is the
 // glyphs MathJax draws for it (each a character of one of MathJax's fonts,
-// the CSS ``content`` of its mjx-c element). Chromium writes them to the PDF
-// in MathJax's own (Type 3) fonts in the order it paints them: the glyphs in
-// the normal flow ("flow") in the HTML's order, the glyphs of positioned
-// parts ("layered": matrices, stretched delimiters, braces) after them.
+// the CSS ``content`` of its mjx-c element), in two groups: "glyphs", and the
+// pieces of stretched delimiters, braces and arrows ("stretchy"), which
+// Chromium may paint after the rest of the page, and the extenders repeated to
+// stretch them (mjx-ext), whose number depends on the width.
 (setupMarker) => {
   const main = document.querySelector("main") || document.body;
   const glyph = (c) => {
@@ -18,19 +18,14 @@
     }
     return content.replace(/\s+/g, "");
   };
-  const positioned = (c, root) => {
-    for (let e = c; e && e !== root; e = e.parentElement) {
-      if (getComputedStyle(e).position !== "static") return true;
-    }
-    return false;
-  };
   const glyphs = (root) => {
-    let flow = "", layered = "";
+    let plain = "", stretchy = "", extenders = "";
     for (const c of root.querySelectorAll("mjx-c")) {
-      if (positioned(c, root)) layered += glyph(c);
-      else flow += glyph(c);
+      if (c.closest("mjx-ext")) extenders += glyph(c);
+      else if (c.closest("mjx-stretchy-h, mjx-stretchy-v")) stretchy += glyph(c);
+      else plain += glyph(c);
     }
-    return { flow, layered };
+    return { glyphs: plain, stretchy, extenders };
   };
   const words = (element) => {
     const copy = element.cloneNode(true);

@@ -47,9 +47,7 @@
     if (!h.dataset.pdfId) {
       counter += 1;
       h.dataset.pdfId = `pdf-h${counter}`;
-      const target = document.createElement("span");
-      target.id = h.dataset.pdfId;
-      h.prepend(target);
+      h.id = h.dataset.pdfId;
     }
     return h.dataset.pdfId;
   };
@@ -111,6 +109,24 @@
     contents.append(link);
   }
   main.prepend(cover, contents);
+
+  // Inline code may break after a dot, an opening bracket, a comma or an
+  // underscore (where a reader would), not inside a name.
+  for (const code of main.querySelectorAll("code.literal")) {
+    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    const texts = [];
+    while (walker.nextNode()) texts.push(walker.currentNode);
+    for (const node of texts) {
+      const parts = node.data.split(/(?<=[.(\[,_=/])(?=.)/);
+      if (parts.length < 2) continue;
+      const fragment = document.createDocumentFragment();
+      parts.forEach((part, i) => {
+        if (i) fragment.append(document.createElement("wbr"));
+        fragment.append(part);
+      });
+      node.replaceWith(fragment);
+    }
+  }
 
   // Code and outputs: lines wider than the page are wrapped, at a space when
   // one is in the second half of the line, each continuation opened by a red

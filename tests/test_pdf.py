@@ -11,20 +11,25 @@ PDF's text as pypdf extracts it:
   code wrap marker removed;
 - a display formula is compared as the glyphs MathJax draws for it: in the
   PDF those are the characters of MathJax's fonts (Type 3 fonts), written in
-  the order Chromium paints them, which is the HTML's order except that
-  positioned parts (matrices, cases, stretched delimiters, braces) come after
-  the rest. So the order within a formula is not compared: its n glyphs, each
-  as often as in the HTML, must be n consecutive glyphs of the PDF's formula
-  text. A formula cut at the page edge or under its number loses glyphs
-  (Chromium does not write what is clipped), so it is not found.
+  the order Chromium paints them, close to the HTML's order but not always
+  equal to it. So the order within a formula is not compared: its n glyphs,
+  each as often as in the HTML, must lie in a run of the PDF's formula text
+  no longer than n plus the number of pieces of its own stretched delimiters
+  and braces (which Chromium may paint apart from the rest, and which must be
+  on the same page); the extenders repeated to stretch them are taken out of
+  both, as their number depends on the width. A formula cut at the page edge
+  or under its number loses glyphs (Chromium does not write what is clipped),
+  so it is not found.
 """
 
 from __future__ import annotations
 
+import bisect
 import os
 import re
 import unicodedata
 from collections import Counter
+from itertools import accumulate
 
 import nbformat
 import pytest
@@ -56,18 +61,22 @@ def book(tmp_path_factory):
 
 
 def read_page(page) -> dict:
-    """A page's text, its formula glyphs, and how far down its content reaches."""
-    text, math, lowest = [], [], []
+    """A page's text, its text without formulas and footer, its formula glyphs
+    (MathJax's Type 3 fonts), and how far down its text and images reach."""
+    body, math, lowest = [], [], []
     height = float(page.mediabox.height)
 
     def visit(part, cm, tm, font, size):
         if not part.strip():
             return
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        if y > MARGIN_PT["bottom"]:  # below it: the footer's page number
-            lowest.append(y)
+        if y <= MARGIN_PT["bottom"]:  # the footer's page number
+            return
+        lowest.append(y)
         if font is not None and font.get("/Subtype") == "/Type3":
             math.append(part)
+        else:
+            body.append(part)
 
     def visit_operator(operator, operands, cm, tm):
         if operator == b"Do":  # an image: its lower edge
@@ -79,7 +88,14 @@ def read_page(page) -> dict:
     filled = (
         (height - MARGIN_PT["top"] - min(lowest)) / content_height if lowest else 0.0
     )
-    return {"text": text, "math": "".join(math), "filled": filled}
+    # body: the text in stream order without formulas and without the footer,
+    # which would stand between the parts of a code block split across pages
+    return {
+        "text": text,
+        "body": unicodedata.normalize("NFKC", "\n".join(body)),
+        "math": "".join(math),
+        "filled": filled,
+    }
 
 
 def squeeze(text: str) -> str:
@@ -104,15 +120,15 @@ def squeeze_quotes(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def shortest_window(stream: str, glyphs: str) -> int | None:
-    """Length of the shortest run of ``stream`` holding every glyph of ``glyphs``.
+def shortest_window(stream: str, glyphs: str) -> tuple[int, int] | None:
+    """(start, end) of the shortest run of ``stream`` holding all of ``glyphs``.
 
     Each glyph as often as it occurs in ``glyphs``; None if there is none.
     """
     need = Counter(glyphs)
     missing = sum(need.values())
     if not missing:
-        return 0
+        return (0, 0)
     best, start = None, 0
     for end, char in enumerate(stream):
         if need.get(char, 0) > 0:
@@ -120,8 +136,8 @@ def shortest_window(stream: str, glyphs: str) -> int | None:
         if char in need:
             need[char] -= 1
         while missing == 0:
-            length = end - start + 1
-            best = length if best is None else min(best, length)
+            if best is None or end + 1 - start < best[1] - best[0]:
+                best = (start, end + 1)
             first = stream[start]
             if first in need:
                 need[first] += 1
@@ -221,7 +237,7 @@ def test_the_pdf_has_every_page_and_no_raw_tex(book):
 def test_every_table_cell_is_in_the_pdf(book):
     tables = book["report"]["content"]["tables"]
     pages = book["pages"]
-    text = squeeze("".join(page["text"] for page in pages))
+    text = squeeze("".join(page["body"] for page in pages))
     math = squeeze("".join(page["math"] for page in pages))
     all_math = Counter(math)
     assert len(tables) >= 15
@@ -229,9 +245,9 @@ def test_every_table_cell_is_in_the_pdf(book):
     for t, table in enumerate(tables):
         for row in table:
             words = squeeze("".join(cell["text"] for cell in row))
-            glyphs = squeeze("".join(cell["math"]["flow"] for cell in row))
-            layered = Counter(squeeze("".join(c["math"]["layered"] for c in row)))
-            if words not in text or glyphs not in math or layered - all_math:
+            glyphs = squeeze("".join(cell["math"]["glyphs"] for cell in row))
+            stretchy = Counter(squeeze("".join(c["math"]["stretchy"] for c in row)))
+            if words not in text or glyphs not in math or stretchy - all_math:
                 lost.append((t, [cell["text"] for cell in row]))
     assert not lost, f"table rows not whole in the PDF: {lost[:5]}"
 
@@ -239,14 +255,27 @@ def test_every_table_cell_is_in_the_pdf(book):
 def test_every_display_equation_is_whole_in_the_pdf(book):
     equations = book["report"]["content"]["equations"]
     pages = book["pages"]
-    math = squeeze("".join(page["math"] for page in pages))
+    extenders = {c for e in equations for c in squeeze(e["math"]["extenders"])}
+    page_math = [
+        "".join(c for c in squeeze(page["math"]) if c not in extenders)
+        for page in pages
+    ]
+    math = "".join(page_math)
+    ends = list(accumulate(len(m) for m in page_math))
     text = " ".join(page["text"] for page in pages)
     assert len(equations) >= 30
     lost = []
     for equation in equations:
-        glyphs = squeeze(equation["math"]["flow"] + equation["math"]["layered"])
+        glyphs, stretchy = (
+            "".join(c for c in squeeze(equation["math"][k]) if c not in extenders)
+            for k in ("glyphs", "stretchy")
+        )
         window = shortest_window(math, glyphs)
-        if window != len(glyphs):
+        if window is None or window[1] - window[0] > len(glyphs) + len(stretchy):
+            lost.append(equation["number"] or glyphs[:40])
+            continue
+        page = bisect.bisect_right(ends, window[0])
+        if Counter(stretchy) - Counter(page_math[page]):
             lost.append(equation["number"] or glyphs[:40])
     assert not lost, f"display equations not whole in the PDF: {lost}"
     for equation in equations:
@@ -257,7 +286,7 @@ def test_every_display_equation_is_whole_in_the_pdf(book):
 def test_every_code_line_is_whole_in_the_pdf(book):
     content = book["report"]["content"]
     pages = book["pages"]
-    text = squeeze("".join(page["text"] for page in pages))
+    text = squeeze("".join(page["body"] for page in pages))
     lines = [line for block in content["code"] for line in block.splitlines()]
     assert len(lines) > 500
     lost = [line for line in lines if squeeze(line) not in text]
@@ -330,6 +359,23 @@ def test_the_contents_gives_the_page_where_each_chapter_starts(book):
         printed = int(found.group(1))
         assert printed == start, f"{title}: contents says {printed}, starts on {start}"
         assert squeeze(title) in squeeze(pages[printed - 1]["text"][:400]), title
+    # every section too, at the page where its heading is printed
+    sections = [
+        (title, book["reader"].get_destination_page_number(item) + 1)
+        for kind, title, item in flat_outline(book["reader"].outline)
+        if kind == "section"
+    ]
+    assert len(sections) > 50
+    position = 0
+    for title, start in sections:
+        found = re.compile(re.escape(plain(title)) + r" ?(\d+)(?!\S)").search(
+            contents, position
+        )
+        assert found, f"{title} is not in the contents"
+        position = found.end()
+        printed = int(found.group(1))
+        assert printed == start, f"{title}: contents says {printed}, bookmark {start}"
+        assert squeeze(title) in squeeze(pages[printed - 1]["text"]), title
     # and links to it
     links = [
         annotation.get_object()
@@ -337,3 +383,17 @@ def test_the_contents_gives_the_page_where_each_chapter_starts(book):
         for annotation in page.get("/Annots") or []
     ]
     assert len([a for a in links if a.get("/Subtype") == "/Link"]) >= len(starts)
+
+
+def test_headings_stay_with_their_text_and_no_page_is_blank(book):
+    reader = book["reader"]
+    # a heading's top at least 40 pt (the heading and two lines) above the
+    # foot of the page's text area
+    low = [
+        (reader.get_destination_page_number(item) + 1, title)
+        for _, title, item in flat_outline(reader.outline)
+        if float(item.top or 0) - MARGIN_PT["bottom"] < 40
+    ]
+    assert not low, f"headings at the foot of a page: {low}"
+    blank = [n for n, page in enumerate(book["pages"], start=1) if not page["filled"]]
+    assert not blank, f"blank pages: {blank}"
