@@ -35,7 +35,10 @@ def render() -> str:
     return f'''{MARKER}: in the book's environment it does nothing;
 # alone (Colab, Binder, a downloaded notebook) it installs the book's package,
 # relunet, from the book's repository, or from RELUNET_BOOK_SOURCE if set.
-import importlib
+# The chapters also import NumPy, Matplotlib and TensorFlow (the appendix,
+# JAX): Colab has them; elsewhere, pip install numpy matplotlib tensorflow.
+# Outside the book, MyST markup ({{cite}}, {{eq}}, :::) shows as plain text.
+import importlib.util
 import os
 import subprocess
 import sys
@@ -57,18 +60,26 @@ except ImportError:  # outside the book's build, glue has nothing to do
             print(value)'''
 
 
+#: The set-up cell is for running a chapter, not for reading it: the book's
+#: pages and the PDF leave it out (Jupyter Book's ``remove-cell`` tag).
+TAGS = ["remove-cell"]
+
+
 def update(path: Path) -> bool:
     """Make the first code cell of ``path`` the set-up cell; True if it changed."""
     nb = nbformat.read(path, as_version=4)
     code = [k for k, cell in enumerate(nb.cells) if cell.cell_type == "code"]
     cell = nbformat.v4.new_code_cell(render())
     if code and nb.cells[code[0]].source.startswith(MARKER):
-        if nb.cells[code[0]].source == cell.source:
+        first = nb.cells[code[0]]
+        if first.source == cell.source and first.metadata.get("tags") == TAGS:
             return False
-        nb.cells[code[0]].source = cell.source
+        first.source = cell.source
+        first.metadata["tags"] = list(TAGS)
     else:
         position = code[0] if code else len(nb.cells)
         cell["id"] = "setup"
+        cell.metadata["tags"] = list(TAGS)
         nb.cells.insert(position, cell)
     nbformat.write(nb, path)
     return True

@@ -331,6 +331,8 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
             typeset: document.querySelectorAll('mjx-container').length,
             errors: document.querySelectorAll('mjx-merror').length,
             images: document.images.length,
+            setup_shown: document.body.innerText.includes(
+                'Set-up for running this chapter anywhere'),
             broken_images: Array.from(document.images)
                 .filter(i => !(i.naturalWidth > 0)).map(i => i.src),
         })"""
@@ -358,6 +360,7 @@ def test_page_in_a_browser(browser, server, name):
     assert report["problems"] == [], report["problems"]
     assert report["foreign"] == [], f"requests to other hosts: {report['foreign']}"
     assert report["broken_images"] == [], report["broken_images"]
+    assert not report["setup_shown"], "the set-up cell is for running, not reading"
     if report["math"]:
         assert report["has_mathjax"], "a page with math has no MathJax"
         assert report["typeset"] >= report["math"], (

@@ -208,6 +208,10 @@ def test_chapter_runs_on_its_own(path):
     assert code[0] == setup.render(), (
         "the first code cell must be scripts/setup_cell.py's (run it)"
     )
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert first.metadata.get("tags") == setup.TAGS, (
+        "the set-up cell is left out of the pages (run scripts/setup_cell.py)"
+    )
     assert setup.package_source() in code[0]
     assert all("from myst_nb" not in source for source in code[1:]), (
         "glue comes from the set-up cell"
