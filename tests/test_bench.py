@@ -415,3 +415,17 @@ def test_a_group_run_alone_replaces_only_its_own_part_of_the_record(
     assert {k: v for k, v in merged.items() if k != "training_step"} == {
         k: v for k, v in RECORDED.items() if k != "training_step"
     }
+
+
+def test_the_recorded_second_order_cases_have_every_peer_and_goal():
+    from benchmark import second_order
+
+    group = RECORDED["second_order"]
+    assert [c["name"] for c in group["cases"]] == list(second_order.CASES)
+    peers = set(second_order.HESSIAN_PEERS + second_order.HVP_PEERS)
+    for case in group["cases"]:
+        assert set(case["timings"]) == peers | {"relunet_hessian", "relunet_hvp"}
+        assert set(case["agreement_relative"]) == peers
+        assert max(case["agreement_relative"].values()) < second_order.TOLERANCE
+        assert case["figures"] == pytest.approx(second_order.figures(case))
+    assert group["goals"] == second_order.goal_rows(group["cases"])
