@@ -17,7 +17,12 @@
 
   // Hidden blocks open, their toggles and labels gone.
   document.querySelectorAll("details").forEach((d) => { d.open = true; });
-  document.querySelectorAll("details.hide > summary").forEach((s) => s.remove());
+  // A hidden code cell's input is printed as any other (a details element
+  // without its summary would show Chromium's own "Details" label).
+  for (const details of document.querySelectorAll("details.hide")) {
+    details.querySelector(":scope > summary")?.remove();
+    details.replaceWith(...details.childNodes);
+  }
   document.querySelectorAll(".toggle-hidden").forEach((e) => e.classList.remove("toggle-hidden"));
   document.querySelectorAll("button.toggle-button").forEach((b) => b.remove());
 

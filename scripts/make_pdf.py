@@ -10,10 +10,10 @@ a book: hidden blocks open without their labels, no set-up cells, a title
 page, a contents, every chapter on a new page, long code lines wrapped with a
 marker, wide tables and equations scaled to the page.
 
-The page is printed twice: the first print says on which page every chapter
-and section starts (Chromium writes a named destination for every heading
-linked from the contents); the second prints the contents with those page
-numbers. The script checks that the numbers did not move, and writes the PDF's
+The page is printed at least twice: the first print says on which page every
+chapter and section starts (Chromium writes a named destination for every
+heading linked from the contents); the next prints the contents with those
+page numbers, again until no number moves. Then the script writes the PDF's
 bookmarks (parts, chapters, sections) to ``_build/pdf/relunet-book.pdf``.
 
 Prerequisites: the book's environment (``make setup``: Playwright's Python
@@ -58,6 +58,16 @@ PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 9
 PLAYWRIGHT_MIN = (1, 42)  # page.pdf(outline=, tagged=)
 
 # Fill in the contents' page numbers: {id: page}.
+BREAK_BEFORE = r"""
+(ids) => {
+  for (const id of ids) {
+    const heading =
+      document.querySelector(`[data-pdf-id="${id}"]`) || document.getElementById(id);
+    if (heading) heading.style.breakBefore = "page";
+  }
+}
+"""
+
 NUMBER = r"""
 (pages) => {
   for (const span of document.querySelectorAll(".pdf-toc-page")) {
@@ -151,8 +161,13 @@ def heading_pages(pdf: Path) -> dict[str, tuple[int, float]]:
 
 def write_outline(pdf: Path, output: Path, entries: list[dict], places: dict) -> None:
     """The PDF's bookmarks: parts, their chapters, the chapters' sections."""
+    import logging
+
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import Fit
+
+    # Chromium's cross-reference table is one entry short; pypdf repairs it
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
 
     writer = PdfWriter(clone_from=PdfReader(pdf))
     parent_part = parent_chapter = None
@@ -249,14 +264,28 @@ def print_pdf(output: Path) -> dict:
             lost = [i for i in ids if i not in places]
             if lost:
                 raise SystemExit(f"no page found for the headings {lost[:5]}")
-            page.evaluate(NUMBER, {i: places[i][0] for i in ids})
+            # filling in the numbers can move a heading by a line: print again
+            # until the numbers are those of the pages they name. A heading that
+            # moves twice sits on a page boundary and flips between the foot of
+            # one page and the top of the next: it is given the next page.
             second = Path(tmp) / "second.pdf"
-            page.pdf(path=str(second), **pdf_options)
+            moves: dict[str, int] = {}
+            for _ in range(6):
+                page.evaluate(NUMBER, {i: places[i][0] for i in ids})
+                page.pdf(path=str(second), **pdf_options)
+                again = heading_pages(second)
+                moved = [i for i in ids if again.get(i, (0,))[0] != places[i][0]]
+                if not moved:
+                    break
+                for i in moved:
+                    moves[i] = moves.get(i, 0) + 1
+                flipping = [i for i in moved if moves[i] >= 2]
+                if flipping:
+                    page.evaluate(BREAK_BEFORE, flipping)
+                places = again
             browser.close()
-            again = heading_pages(second)
-            moved = [i for i in ids if again.get(i, (0,))[0] != places[i][0]]
             if moved:
-                raise SystemExit(f"the page numbers moved at the second print: {moved}")
+                raise SystemExit(f"the page numbers keep moving: {moved}")
             output.parent.mkdir(parents=True, exist_ok=True)
             write_outline(second, output, report["entries"], again)
     finally:
