@@ -53,39 +53,28 @@ GOALS = [
 
 
 def goal_rows(results: dict) -> list[dict]:
-    rows = []
-    for prefix, figure, op, bound in GOALS:
-        for case in results["cases"]:
-            if case["name"].startswith(prefix):
-                value = case["figures"][figure]
-                met = value >= bound if op == ">=" else value <= bound
-                rows.append(
-                    {
-                        "case": case["name"],
-                        "dtype": case["dtype"],
-                        "figure": figure,
-                        "goal": f"{op} {bound:g}",
-                        "value": value,
-                        "met": bool(met),
-                    }
-                )
-    return rows
+    """Goal rows of the Jacobian cases: each goal on the cases its prefix names."""
+    return [
+        goal_row(case, figure, op, bound)
+        for prefix, figure, op, bound in GOALS
+        for case in results["cases"]
+        if case["name"].startswith(prefix)
+    ]
 
 
 def every_case(cases: list[dict], goals: list[tuple]) -> list[dict]:
     """Goal rows for goals that hold on every case: (figure, comparison, bound)."""
-    rows = []
-    for figure, op, bound in goals:
-        for case in cases:
-            value = case["figures"][figure]
-            rows.append(
-                {
-                    "case": case["name"],
-                    "dtype": case["dtype"],
-                    "figure": figure,
-                    "goal": f"{op} {bound:g}",
-                    "value": value,
-                    "met": bool(value >= bound if op == ">=" else value <= bound),
-                }
-            )
-    return rows
+    return [goal_row(case, *goal) for goal in goals for case in cases]
+
+
+def goal_row(case: dict, figure: str, op: str, bound: float) -> dict:
+    """One goal on one case: the figure, the bound, and whether it is met."""
+    value = case["figures"][figure]
+    return {
+        "case": case["name"],
+        "dtype": case["dtype"],
+        "figure": figure,
+        "goal": f"{op} {bound:g}",
+        "value": value,
+        "met": bool(value >= bound if op == ">=" else value <= bound),
+    }
