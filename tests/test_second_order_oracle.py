@@ -6,6 +6,13 @@ from nested tapes (``batch_jacobian`` of a ``batch_jacobian``), for both of
 relunet's algorithms (the adjoint form and the recursion); Hessian-vector
 products from a ``ForwardAccumulator`` over a tape (forward over reverse), for
 relunet's forward over reverse and its forward-over-forward reference.
+
+Every Jacobian here is one backward pass per output on persistent tapes
+(``batch_jacobian(..., experimental_use_pfor=False)``, or ``tape.gradient``
+of each output's batch sum under the accumulator): the default vectorised
+``batch_jacobian`` builds and compiles a graph on every eager call, 5 to 10
+times slower for these small networks (tests/test_tensorflow_oracle.py checks
+that the two forms agree).
 """
 
 import keras
@@ -34,30 +41,38 @@ def tf_network(a, layers):
 def tf_hessian(x, layers):
     """(batch, n_out, n_in, n_in) by nested tapes."""
     x = tf.constant(x, tf.float64)
-    with tf.GradientTape() as outer:
+    with tf.GradientTape(persistent=True) as outer:
         outer.watch(x)
-        with tf.GradientTape() as inner:
+        with tf.GradientTape(persistent=True) as inner:
             inner.watch(x)
             y = tf_network(x, layers)
-        J = inner.batch_jacobian(
-            y, x
-        )  # (batch, n_out, n_in), recorded by the outer tape
+        # (batch, n_out, n_in), recorded by the outer tape
+        J = inner.batch_jacobian(y, x, experimental_use_pfor=False)
     # Anything done to J after the outer block would not be recorded: its
     # batch_jacobian would then be zeros, silently.
-    return outer.batch_jacobian(J, x).numpy()
+    return outer.batch_jacobian(J, x, experimental_use_pfor=False).numpy()
 
 
 def tf_hvp(x, layers, v):
-    """(batch, n_out, n_in): forward-mode derivative along v of the tape's Jacobian."""
+    """(batch, n_out, n_in): forward-mode derivative along v of the tape's Jacobian.
+
+    The Jacobian is taken one output at a time with ``tape.gradient``, TensorFlow's
+    recipe for forward over reverse: the accumulator does not see through
+    ``batch_jacobian``'s loop without ``pfor``.
+    """
     x = tf.constant(x, tf.float64)
     with tf.autodiff.ForwardAccumulator(
         primals=x, tangents=tf.constant(v, tf.float64)
     ) as accumulator:
-        with tf.GradientTape() as tape:
+        with tf.GradientTape(persistent=True) as tape:
             tape.watch(x)
             y = tf_network(x, layers)
-        J = tape.batch_jacobian(y, x)
-    return accumulator.jvp(J).numpy()
+            # row k of every sample's Jacobian is the gradient of the batch sum
+            # of output k, as the samples do not interact
+            sums = [tf.reduce_sum(y[:, k]) for k in range(y.shape[1])]
+        J = tf.stack([tape.gradient(s, x) for s in sums], axis=1)
+    # a linear network's Jacobian does not depend on x: its derivative is 0
+    return accumulator.jvp(J, unconnected_gradients="zero").numpy()
 
 
 def softplus_shapes():
@@ -79,16 +94,12 @@ def test_forward_jacobian_jvp_vjp_of_softplus_networks_match_tensorflow(shape):
         tape.watch(x_tf)
         y = tf_network(x_tf, layers)
     np.testing.assert_allclose(rn.forward(x, layers), y.numpy(), rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(
-        rn.jacobian(x, layers),
-        tape.batch_jacobian(y, x_tf).numpy(),
-        rtol=1e-12,
-        atol=1e-14,
-    )
+    J_tf = tape.batch_jacobian(y, x_tf, experimental_use_pfor=False).numpy()
+    np.testing.assert_allclose(rn.jacobian(x, layers), J_tf, rtol=1e-12, atol=1e-14)
     for mode in ("forward", "reverse"):
         np.testing.assert_allclose(
             rn.jacobian(x, layers, mode=mode),
-            tape.batch_jacobian(y, x_tf).numpy(),
+            J_tf,
             rtol=1e-12,
             atol=1e-14,
         )
