@@ -13,7 +13,8 @@ marker, wide tables and equations scaled to the page.
 The page is printed at least twice: the first print says on which page every
 chapter and section starts (Chromium writes a named destination for every
 heading linked from the contents); the next prints the contents with those
-page numbers, again until no number moves. Then the script writes the PDF's
+page numbers, again until no number moves (a third print when a heading on a
+page boundary moved). Then the script writes the PDF's
 bookmarks (parts, chapters, sections) to ``_build/pdf/relunet-book.pdf``.
 
 Prerequisites: the book's environment (``make setup``: Playwright's Python
@@ -55,6 +56,7 @@ SETUP_MARKER = "# Set-up for running this chapter anywhere"
 # A4 with these margins; the page is laid out at the printed width.
 MARGIN_MM = {"top": 16, "bottom": 18, "left": 15, "right": 15}
 PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96)
+PAGE_HEIGHT_PT = 297 / 25.4 * 72
 PLAYWRIGHT_MIN = (1, 42)  # page.pdf(outline=, tagged=)
 
 # Fill in the contents' page numbers: {id: page}.
@@ -258,30 +260,34 @@ def print_pdf(output: Path) -> dict:
             page.evaluate("document.fonts.ready.then(() => true)")
             report = page.evaluate(PREPARE_JS.read_text(encoding="utf-8"), options)
             ids = [entry["id"] for entry in report["entries"]]
+            # A first print, untagged (a quarter faster), for the layout alone.
             first = Path(tmp) / "first.pdf"
-            page.pdf(path=str(first), **pdf_options)
+            page.pdf(path=str(first), **{**pdf_options, "tagged": False})
             places = heading_pages(first)
             lost = [i for i in ids if i not in places]
             if lost:
                 raise SystemExit(f"no page found for the headings {lost[:5]}")
-            # filling in the numbers can move a heading by a line: print again
-            # until the numbers are those of the pages they name. A heading that
-            # moves twice sits on a page boundary and flips between the foot of
-            # one page and the top of the next: it is given the next page.
+            # A heading that Chromium's break rules pushed to the top of a page
+            # (its destination is the page's top edge) can land on the page
+            # before in the next print (seen alternating from print to print).
+            # Such a heading is given its page explicitly, which changes
+            # nothing in this layout.
+            pushed = [i for i in ids if places[i][1] > PAGE_HEIGHT_PT]
+            page.evaluate(BREAK_BEFORE, pushed)
+            # Fill in the contents' numbers (their width is fixed) and print
+            # again, until no heading moves; one that still moves flips between
+            # two pages as above and is given the later one.
             second = Path(tmp) / "second.pdf"
-            moves: dict[str, int] = {}
+            report["prints"] = 1
             for _ in range(6):
+                report["prints"] += 1
                 page.evaluate(NUMBER, {i: places[i][0] for i in ids})
                 page.pdf(path=str(second), **pdf_options)
                 again = heading_pages(second)
                 moved = [i for i in ids if again.get(i, (0,))[0] != places[i][0]]
                 if not moved:
                     break
-                for i in moved:
-                    moves[i] = moves.get(i, 0) + 1
-                flipping = [i for i in moved if moves[i] >= 2]
-                if flipping:
-                    page.evaluate(BREAK_BEFORE, flipping)
+                page.evaluate(BREAK_BEFORE, moved)
                 places = again
             browser.close()
             if moved:
@@ -307,7 +313,10 @@ def main(argv: list[str]) -> int:
     from pypdf import PdfReader
 
     pages = len(PdfReader(output).pages)
-    print(f"wrote {shown}: {pages} pages, {len(report['chapters'])} chapters")
+    print(
+        f"wrote {shown}: {pages} pages, {len(report['chapters'])} chapters, "
+        f"printed {report['prints']} times"
+    )
     print(
         f"  {report['setupCells']} set-up cells left out, {report['wrappedLines']} "
         f"code lines wrapped, {len(report['scaledTables'])} tables and "

@@ -62,11 +62,16 @@ def book(tmp_path_factory):
 
 def read_page(page) -> dict:
     """A page's text, its text without formulas and footer, its formula glyphs
-    (MathJax's Type 3 fonts), and how far down its text and images reach."""
-    body, math, lowest = [], [], []
+    (MathJax's Type 3 fonts), and how far down its text and images reach.
+
+    The page is parsed once: pypdf hands every piece of its ``extract_text()``
+    to the visitor, in order, so the pieces joined are that text (tested:
+    parsing a page's content is most of the time spent reading the PDF)."""
+    parts, body, math, lowest = [], [], [], []
     height = float(page.mediabox.height)
 
     def visit(part, cm, tm, font, size):
+        parts.append(part)
         if not part.strip():
             return
         y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
@@ -83,7 +88,7 @@ def read_page(page) -> dict:
             lowest.append(min(cm[5], cm[5] + cm[3]))
 
     page.extract_text(visitor_text=visit, visitor_operand_before=visit_operator)
-    text = unicodedata.normalize("NFKC", page.extract_text() or "")
+    text = unicodedata.normalize("NFKC", "".join(parts))
     content_height = height - MARGIN_PT["top"] - MARGIN_PT["bottom"]
     filled = (
         (height - MARGIN_PT["top"] - min(lowest)) / content_height if lowest else 0.0
@@ -408,3 +413,13 @@ def test_headings_stay_with_their_text_and_no_page_is_blank(book):
     assert not low, f"headings at the foot of a page: {low}"
     blank = [n for n, page in enumerate(book["pages"], start=1) if not page["filled"]]
     assert not blank, f"blank pages: {blank}"
+
+
+def test_a_page_is_read_as_pypdf_extracts_its_text(book):
+    """The visitor's pieces, joined, are the page's text (see read_page), on the
+    contents, a page with formulas and the last page."""
+    pages = book["pages"]
+    with_math = max(range(len(pages)), key=lambda i: len(pages[i]["math"]))
+    for index in sorted({1, with_math, len(pages) - 1}):
+        text = book["reader"].pages[index].extract_text()
+        assert pages[index]["text"] == unicodedata.normalize("NFKC", text), index
