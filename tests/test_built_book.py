@@ -3,7 +3,9 @@
 The book is built once per test run (-W -n --keep-going) into a temporary
 folder. The browser tests serve that folder on 127.0.0.1 and open every page
 in headless Chromium (Debian's package, driven by Playwright; no browser is
-downloaded). Screenshots of every page go to _build/screenshots/.
+downloaded). With SCREENSHOTS=1 in the environment, a full-page screenshot of
+every page goes to _build/screenshots/ (for looking, not checked; a third of
+the browser tests' time, so off by default).
 
 Without Chromium the browser tests are skipped with a loud reason on a
 developer's machine; under CI (the CI environment variable set) they fail
@@ -29,6 +31,7 @@ from book_files import ROOT, toc_files, toc_root
 
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+TAKE_SCREENSHOTS = os.environ.get("SCREENSHOTS") == "1"
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",  # the tests may run as root
@@ -349,14 +352,17 @@ def _visit(browser, url: str, screenshot: Path | None = None) -> dict:
     return report
 
 
+#: What _visit found on each page, for the tests that look again at one.
+VISITS: dict[str, dict] = {}
+
+
 @pytest.mark.parametrize("name", BROWSER_PAGES)
 def test_page_in_a_browser(browser, server, name):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    report = _visit(
-        browser,
-        urljoin(server, f"{name}.html"),
-        SCREENSHOTS / f"{name.replace('/', '__')}.png",
-    )
+    screenshot = None
+    if TAKE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        screenshot = SCREENSHOTS / f"{name.replace('/', '__')}.png"
+    report = VISITS[name] = _visit(browser, urljoin(server, f"{name}.html"), screenshot)
     assert report["problems"] == [], report["problems"]
     assert report["foreign"] == [], f"requests to other hosts: {report['foreign']}"
     assert report["broken_images"] == [], report["broken_images"]
@@ -380,7 +386,8 @@ def test_page_in_a_browser(browser, server, name):
 
 
 def test_chapters_show_math_and_figures(browser, server):
-    report = _visit(browser, urljoin(server, "chapters/05_linear_regions.html"))
+    name = "chapters/05_linear_regions"
+    report = VISITS.get(name) or _visit(browser, urljoin(server, f"{name}.html"))
     assert report["typeset"] > 20
     assert report["images"] >= 4
 
@@ -410,10 +417,12 @@ def test_dark_mode_is_legible(browser, server):
         "getComputedStyle(document.querySelector('figure img') || "
         "document.images[0]).backgroundColor"
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(
-        path=str(SCREENSHOTS / "dark__chapters__05_linear_regions.png"), full_page=False
-    )
+    if TAKE_SCREENSHOTS:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(
+            path=str(SCREENSHOTS / "dark__chapters__05_linear_regions.png"),
+            full_page=False,
+        )
     page.close()
     assert theme == "dark" and errors == []
     red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
