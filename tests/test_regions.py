@@ -150,6 +150,19 @@ def test_label_patterns_counts_distinct_rows():
     assert math.comb(3, 0) == 1  # (keeps math imported for the closed forms above)
 
 
+@pytest.mark.parametrize("n_relu", [1, 7, 8, 9, 16, 63, 64, 65, 130])
+def test_labels_are_numpy_unique_rows_in_lexicographic_order(n_relu):
+    """label_patterns numbers patterns as np.unique(packed rows, axis=0) does,
+    whether they are read as 64-bit keys (at most 64 units) or not."""
+    rng = np.random.default_rng(n_relu)
+    few = rng.random((40, n_relu)) < 0.5  # repeated rows, so labels repeat
+    patterns = few[rng.integers(0, 40, size=3000)]
+    labels, count = rn.label_patterns(patterns)
+    _, expected = np.unique(np.packbits(patterns, axis=1), axis=0, return_inverse=True)
+    np.testing.assert_array_equal(labels, expected.reshape(-1))
+    assert count == len(np.unique(patterns, axis=0))
+
+
 def test_nearly_parallel_hyperplanes_are_distinct_above_tol():
     # Two lines whose unit normals differ by about 1e-7, far above tol = 1e-9
     # but inside np.allclose's default relative tolerance (1e-5 of entries
