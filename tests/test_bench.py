@@ -368,6 +368,7 @@ def test_the_second_order_peers_agree_and_a_wrong_peer_is_refused():
     calls = second_order.candidate_calls(layers, x, v)
     found = second_order.check_agreement(calls)
     assert set(found) == set(second_order.HESSIAN_PEERS + second_order.HVP_PEERS)
+    assert calls["products_hessian"]() is None  # a replay: runs, returns nothing
     assert max(found.values()) < 1e-12
     work = second_order.work(layers, x, v)
     mode = work["relunet_hessian_mode"]
@@ -386,7 +387,7 @@ def test_second_order_figures_take_the_best_peer_of_each_quantity():
     seconds = {"relunet_hessian": 1.0, "relunet_hvp": 0.5, "jax_hessian": 3.0}
     seconds |= {"jax_jacfwd_jacrev": 2.5, "tf_hessian_graph": 4.0}
     seconds |= {"tf_hessian_xla": 5.0, "jax_hvp": 0.75, "tf_hvp_graph": 1.0}
-    seconds |= {"tf_hvp_xla": 2.0}
+    seconds |= {"tf_hvp_xla": 2.0, "products_hessian": 0.4, "products_hvp": 0.1}
     case = {
         "name": "8-64-64-1",
         "dtype": "float64",
@@ -397,7 +398,35 @@ def test_second_order_figures_take_the_best_peer_of_each_quantity():
     assert case["figures"]["hessian_speed_up_over_best_peer"] == pytest.approx(2.5)
     assert case["figures"]["hvp_best_peer"] == "jax_hvp"
     assert case["figures"]["hvp_speed_up_over_best_peer"] == pytest.approx(1.5)
-    assert [r["met"] for r in second_order.goal_rows([case])] == [True, False]
+    assert case["figures"]["hessian_time_over_products"] == pytest.approx(2.5)
+    assert case["figures"]["hvp_time_over_products"] == pytest.approx(5.0)
+    verdicts = [r["met"] for r in second_order.goal_rows([case])]
+    assert verdicts == [True, False, False, False]
+
+
+@pytest.mark.parametrize("widths", [[5, 7, 6, 1], [40, 7, 1], [3, 8, 8, 2]])
+def test_the_arithmetic_references_replay_relunets_own_products(widths):
+    """The replay runs the products relunet runs, no more: their multiply-adds
+    are those of relunet's cost model, and none of relunet's other work."""
+    from benchmark import second_order
+
+    he = rn.he_normal(widths, seed=1, bias_std=0.1)
+    layers = [
+        rn.Dense(layer.W, layer.b, "linear" if k == len(he) - 1 else "softplus")
+        for k, layer in enumerate(he)
+    ]
+    rng = np.random.default_rng(1)
+    x, v = rng.normal(size=(6, widths[0])), rng.normal(size=(6, widths[0]))
+    mode = rn.choose_hessian_mode(layers)
+    original = second_order.relunet_second_order._product
+    for call, cost in (
+        (lambda: rn.hessian(x, layers), rn.hessian_cost(layers, mode)),
+        (lambda: rn.hvp(x, layers, v), rn.hvp_cost(layers, "forward-over-reverse")),
+    ):
+        products = second_order.products_of(call)
+        done = sum(np.matmul(a, b).size * a.shape[-1] for a, b in products)
+        assert done == 6 * cost.multiply_adds
+        assert second_order.relunet_second_order._product is original  # restored
 
 
 def test_a_group_run_alone_replaces_only_its_own_part_of_the_record(
@@ -424,7 +453,8 @@ def test_the_recorded_second_order_cases_have_every_peer_and_goal():
     assert [c["name"] for c in group["cases"]] == list(second_order.CASES)
     peers = set(second_order.HESSIAN_PEERS + second_order.HVP_PEERS)
     for case in group["cases"]:
-        assert set(case["timings"]) == peers | {"relunet_hessian", "relunet_hvp"}
+        ours = {"relunet_hessian", "relunet_hvp", "products_hessian", "products_hvp"}
+        assert set(case["timings"]) == peers | ours
         assert set(case["agreement_relative"]) == peers
         assert max(case["agreement_relative"].values()) < second_order.TOLERANCE
         assert case["figures"] == pytest.approx(second_order.figures(case))

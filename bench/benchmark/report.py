@@ -195,11 +195,14 @@ def second_order_markdown(group: dict) -> list[str]:
         f"{group['threads']['tensorflow_intra_op'] or 'all cores'}). Every peer "
         "agreed with relunet (largest difference relative to "
         "relunet's largest entry, last column) before timing. Cores busy: CPU "
-        "time over wall time of relunet's calls (median over the rounds).",
+        "time over wall time of relunet's calls (median over the rounds). "
+        "Products: the arithmetic reference, relunet's own matrix products "
+        "replayed alone (the same operands, captured on one call), and "
+        "relunet's time over it.",
         "",
-        "| case | batch | `rn.hessian` | best peer | speed-up | `rn.hvp` | "
-        "best peer | speed-up | cores busy | agreement |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| case | batch | `rn.hessian` | best peer | speed-up | products | "
+        "`rn.hvp` | best peer | speed-up | products | cores busy | agreement |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for case in group["cases"]:
         t, f = case["timings"], case["figures"]
@@ -212,6 +215,8 @@ def second_order_markdown(group: dict) -> list[str]:
                 duration(f[f"{q}_relunet_s"]),
                 f"{f[f'{q}_best_peer']} {duration(f[f'{q}_best_peer_s'])}",
                 f"{f[f'{q}_speed_up_over_best_peer']:.2f}x",
+                f"{duration(f[f'{q}_products_s'])} "
+                f"({f[f'{q}_time_over_products']:.2f}x)",
             ]
         lines.append(
             f"| {case['name']} | {case['batch']} | {' | '.join(cells)} | {busy} | "

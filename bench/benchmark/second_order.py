@@ -15,6 +15,13 @@ product with a direction ``v``:
 Every candidate is checked against relunet (relative 1e-10) before timing.
 The libraries run on their defaults (both cores); the cores each call kept
 busy are measured and recorded.
+
+The arithmetic reference of each relunet function is its own matrix products
+and nothing else: the products it runs (every one goes through
+``relunet.second_order._product``) are captured with their operands on one
+call, then replayed, the same shapes and memory layouts, without the
+activations, masks, sums and copies between them; it is timed in the same
+rounds.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import numpy as np
 import tensorflow as tf
 
 import relunet as rn
+from relunet import second_order as relunet_second_order
 
 from .goals import every_case
 from .measure import STATISTIC, measure, threads
@@ -50,6 +58,8 @@ HVP_PEERS = ("jax_hvp", "tf_hvp_graph", "tf_hvp_xla")
 GOALS = [  # (figure, comparison, bound), on every case
     ("hessian_speed_up_over_best_peer", ">=", 2.0),
     ("hvp_speed_up_over_best_peer", ">=", 2.0),
+    ("hessian_time_over_products", "<=", 2.0),
+    ("hvp_time_over_products", "<=", 2.0),
 ]
 TOLERANCE = 1e-10
 
@@ -132,15 +142,48 @@ def peer_functions(layers) -> dict:
     }
 
 
+def products_of(call) -> tuple:
+    """The matrix products one run of ``call`` makes, as (a, b) operand pairs
+    (views and broadcasts as they were passed, so the replay has their
+    layouts)."""
+    captured = []
+    product = relunet_second_order._product
+
+    def capture(a, b):
+        captured.append((a, b))
+        return product(a, b)
+
+    relunet_second_order._product = capture
+    try:
+        call()
+    finally:
+        relunet_second_order._product = product
+    return tuple(captured)
+
+
+def replay(products: tuple):
+    """A call that runs the captured products alone: the arithmetic reference."""
+
+    def run():
+        for a, b in products:
+            np.matmul(a, b)
+
+    return run
+
+
 def candidate_calls(layers, x, v) -> dict:
-    """relunet and every peer as calls without arguments (JAX's wait for
-    their result), each returning (batch, n_in, n_in) or (batch, n_in)."""
+    """relunet, its arithmetic references and every peer as calls without
+    arguments (JAX's wait for their result); relunet's and the peers' return
+    (batch, n_in, n_in) or (batch, n_in)."""
     functions = peer_functions(layers)
     xj, vj, xt, vt = jnp.asarray(x), jnp.asarray(v), tf.constant(x), tf.constant(v)
     calls = {
         "relunet_hessian": lambda: rn.hessian(x, layers)[:, 0],
         "relunet_hvp": lambda: rn.hvp(x, layers, v)[:, 0],
     }
+    for quantity in ("hessian", "hvp"):
+        products = products_of(calls[f"relunet_{quantity}"])
+        calls[f"products_{quantity}"] = replay(products)
     for name, function in functions.items():
         hvp = name in HVP_PEERS
         if name.startswith("jax"):
@@ -179,6 +222,8 @@ def figures(case: dict) -> dict:
         out[f"{quantity}_best_peer"] = best
         out[f"{quantity}_best_peer_s"] = t[best]
         out[f"{quantity}_speed_up_over_best_peer"] = t[best] / ours
+        out[f"{quantity}_products_s"] = t[f"products_{quantity}"]
+        out[f"{quantity}_time_over_products"] = ours / t[f"products_{quantity}"]
     return out
 
 
