@@ -48,8 +48,8 @@ ALLOWED_CONSOLE_ERRORS: set[str] = set()
 
 pytestmark = pytest.mark.slow
 
-#: The landing page links the PDF edition; the build includes it when it exists
-#: (see _ext/book_fixes.py), as in the published site, which runs `make pdf` first.
+#: The landing page links the PDF edition when the build includes it, that is when
+#: `make pdf` has made it (see _ext/book_fixes.py), as in the published site.
 PDF_LINK = "relunet-book.pdf"
 
 
@@ -205,8 +205,6 @@ def test_internal_links_resolve(html):
                 if not parts.path
                 else (page.parent / unquote(parts.path)).resolve()
             )
-            if href == PDF_LINK and not (ROOT / "_build" / "pdf" / PDF_LINK).exists():
-                continue  # the PDF is copied in only once `make pdf` has made it
             if not target.exists():
                 broken.append(f"{page.relative_to(html)}: {href} (no file)")
             elif (
@@ -219,6 +217,20 @@ def test_internal_links_resolve(html):
 
 
 # --- the book in a browser ---------------------------------------------------------
+
+
+def test_the_pdf_is_linked_exactly_when_the_build_has_it(html):
+    has_pdf = (ROOT / "_build" / "pdf" / PDF_LINK).exists()
+    linked = f'href="{PDF_LINK}"' in (html / "intro.html").read_text(encoding="utf-8")
+    assert linked == has_pdf == (html / PDF_LINK).exists()
+
+
+def test_the_appendix_is_lettered(html):
+    """The appendix's numbered items are A.1, A.2, ..., as the book calls it A."""
+    text = (html / "chapters" / "A1_jax_and_pytorch.html").read_text(encoding="utf-8")
+    numbers = re.findall(r'caption-number">(\w+) ([^ <]+) <', text)
+    assert [kind for kind, _ in numbers] == ["Exercise", "Exercise"], numbers
+    assert [number for _, number in numbers] == ["A.1", "A.2"]
 
 
 @pytest.fixture(scope="module")
