@@ -17,9 +17,9 @@
   link (an ``only`` block in ``intro.md``); without it, no link leads
   nowhere.
 - The appendix is lettered, not numbered: its exercises, figures, tables and
-  equations are numbered "A.1", "A.2", ..., as its title and the
-  introduction call it "A" (Sphinx numbers an unnumbered part's items 1, 2,
-  ... without a prefix).
+  equations are numbered "A.1", "A.2", ..., as its title ("Appendix A")
+  calls it (Sphinx numbers an unnumbered part's items 1, 2, ... without a
+  prefix, as if they were chapter 1's).
 """
 
 from __future__ import annotations
