@@ -209,7 +209,17 @@
     }
   }
 
-  // Figures: their resolution as printed (CSS px are 1/96 in).
+  // Figures: never printed below MIN_DPI (a raster image is shown no wider than
+  // its pixels at that resolution: the chapters' figures have twice the pixels
+  // of their size on screen, 192 dpi at that size), and their resolution as
+  // printed recorded (CSS px are 1/96 in).
+  const MIN_DPI = 200;
+  for (const img of main.querySelectorAll("img")) {
+    if (!/\.svg$/i.test(img.getAttribute("src") || "") && img.naturalWidth) {
+      const widest = (img.naturalWidth / MIN_DPI) * 96;
+      if (img.getBoundingClientRect().width > widest) img.style.width = `${widest}px`;
+    }
+  }
   for (const img of main.querySelectorAll("img")) {
     const shown = img.getBoundingClientRect().width;
     if (!shown) continue;

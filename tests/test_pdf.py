@@ -423,3 +423,10 @@ def test_a_page_is_read_as_pypdf_extracts_its_text(book):
     for index in sorted({1, with_math, len(pages) - 1}):
         text = book["reader"].pages[index].extract_text()
         assert pages[index]["text"] == unicodedata.normalize("NFKC", text), index
+
+
+def test_every_raster_figure_prints_at_200_dpi_or_more(book):
+    figures = book["report"]["figures"]
+    assert len(figures) >= 13  # the chapters' figures, and the logos
+    low = [f for f in figures if not f["vector"] and f["dpi"] < 200]
+    assert not low, low
