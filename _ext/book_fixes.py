@@ -16,10 +16,10 @@
   (``html_extra_path``) and sets the tag ``pdf_edition``, which shows the
   link (an ``only`` block in ``intro.md``); without it, no link leads
   nowhere.
-- The appendix is lettered, not numbered: its exercises, figures, tables and
-  equations are numbered "A.1", "A.2", ..., as its title ("Appendix A")
-  calls it (Sphinx numbers an unnumbered part's items 1, 2, ... without a
-  prefix, as if they were chapter 1's).
+- The appendix is lettered: its title is "A", its sections "A.1", "A.2",
+  ..., and its exercises, figures, tables and equations "A.1", "A.2", ...
+  (Sphinx leaves an unnumbered part's sections without numbers and numbers
+  its items 1, 2, ... without a prefix, as if they were chapter 1's).
 """
 
 from __future__ import annotations
@@ -56,15 +56,41 @@ APPENDICES = {"chapters/A1_jax_and_pytorch": "A"}
 
 
 def _letter_appendices(app, env) -> list[str]:
-    """Prefix the numbers Sphinx gave the appendix's items with its letter,
-    after Sphinx has numbered them (every join of a number's parts is
-    ``".".join(map(str, number))``)."""
+    """Number the appendix's sections from its letter and prefix the numbers
+    Sphinx gave its items with it, after Sphinx has numbered the book (every
+    join of a number's parts is ``".".join(map(str, number))``)."""
     for docname, letter in APPENDICES.items():
+        if docname in env.tocs:
+            secnums: dict[str, tuple] = {}
+            _number_sections(env.tocs[docname], letter, [0], secnums)
+            env.toc_secnumbers[docname] = secnums
         for numbers in env.toc_fignumbers.get(docname, {}).values():
             for node_id, number in numbers.items():
                 if number and number[0] != letter:
                     numbers[node_id] = (letter, *number)
     return []
+
+
+def _number_sections(node, letter: str, stack: list[int], secnums: dict) -> None:
+    """The title ``(letter,)``, its sections ``(letter, 1)``, ``(letter, 2)``,
+    their subsections ``(letter, 1, 1)``, ...: a document's table of contents
+    (nested bullet lists) walked as Sphinx walks a numbered one."""
+    from docutils import nodes
+    from sphinx import addnodes
+
+    for child in node.children:
+        if isinstance(child, nodes.bullet_list):
+            stack.append(0)
+            _number_sections(child, letter, stack, secnums)
+            stack.pop()
+        elif isinstance(child, (nodes.list_item, addnodes.only)):
+            _number_sections(child, letter, stack, secnums)
+        elif isinstance(child, addnodes.compact_paragraph):
+            stack[-1] += 1
+            number = (letter, *stack[1:])
+            reference = child[0]
+            secnums[reference["anchorname"]] = number
+            reference["secnumber"] = list(number)
 
 
 def setup(app):

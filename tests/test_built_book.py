@@ -231,6 +231,15 @@ def test_the_appendix_is_lettered(html):
     numbers = re.findall(r'caption-number">(\w+) ([^ <]+) <', text)
     assert [kind for kind, _ in numbers] == ["Exercise", "Exercise"], numbers
     assert [number for _, number in numbers] == ["A.1", "A.2"]
+    sections = re.findall(
+        r'<h([12])><span class="section-number">([^<]+) </span>', text
+    )
+    assert sections[0] == ("1", "A.")
+    assert [n for level, n in sections[1:] if level == "2"][:3] == [
+        "A.1.",
+        "A.2.",
+        "A.3.",
+    ]
 
 
 @pytest.fixture(scope="module")
