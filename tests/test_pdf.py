@@ -156,8 +156,10 @@ def titles():
     """(number or None, title) of every page after the landing page, as in the HTML.
 
     Pages in a part with ``numbered: true`` are numbered 1, 2, ... across those
-    parts; the others (notation, the appendix, the bibliography) are not.
+    parts; the appendix by its letter (``_ext/book_fixes.py``); the others
+    (notation, the bibliography) are not.
     """
+    appendices = load_script("book_fixes", folder="_ext").APPENDICES
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
     found, number = [], 0
     for part in toc["parts"]:
@@ -170,7 +172,8 @@ def titles():
             title = first.splitlines()[0].lstrip("# ").strip()
             if part.get("numbered"):
                 number += 1
-            found.append((number if part.get("numbered") else None, title))
+            letter = appendices.get(entry["file"])
+            found.append((number if part.get("numbered") else letter, title))
     return found
 
 
