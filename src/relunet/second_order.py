@@ -252,7 +252,7 @@ def _layer_terms(x2, chain, dtype, slope_at_zero) -> list[_Term]:
     """
     terms, a = [], x2
     for (W, b), layer in zip(weights(chain, dtype), chain):
-        z = a @ W.T
+        z = _product(a, W.T)
         z += b
         a, slope, curvature = _parts(z, layer.activation, slope_at_zero)
         terms.append(_Term(W, slope.astype(dtype, copy=False), curvature))
@@ -403,7 +403,8 @@ def _recursion_hessian(terms, batch, n_in, dtype) -> np.ndarray:
 
 
 def _product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a @ b``: every matrix product of this module (the tests count them)."""
+    """``a @ b``: every matrix product of :func:`hessian` and :func:`hvp` (the
+    tests count them; the benchmark replays them as an arithmetic reference)."""
     return np.matmul(a, b)
 
 
@@ -485,9 +486,11 @@ def hessian_cost(layers: Dense | Sequence[Dense], mode: str) -> Cost:
     -----
     The first layer's ``K_1 = W_1`` (and the recursion's ``G_1``) is shared
     by all samples, not formed; scalings by a vector (one pass over an
-    array) are not counted. A network without a curved layer costs 0: its
-    Hessian is 0. The tests count the products :func:`hessian` runs. Chapter
-    7 derives both formulas.
+    array) are not counted, nor is the forward pass both algorithms start
+    from (``sum_l n_l n_{l-1}``, common to both and to any first
+    derivative). A network without a curved layer costs 0: its Hessian is 0.
+    The tests count the products :func:`hessian` runs (the cost plus that
+    forward pass). Chapter 7 derives both formulas.
     """
     chain = as_layers(layers)
     _check_mode(mode, allowed=HESSIAN_MODES[1:])
