@@ -14,8 +14,8 @@
   the build has it: when ``make pdf`` has written
   ``_build/pdf/relunet-book.pdf``, the HTML build copies it beside the pages
   (``html_extra_path``) and sets the tag ``pdf_edition``, which shows the
-  link (an ``only`` block in ``intro.md``); without it, no link leads
-  nowhere.
+  link (an ``only`` block in ``intro.md``); without it, there is no link to
+  lead nowhere.
 - The appendix is lettered: its title is "A", its sections "A.1", "A.2",
   ..., and its exercises, figures, tables and equations "A.1", "A.2", ...
   (Sphinx leaves an unnumbered part's sections without numbers and numbers
@@ -42,12 +42,18 @@ def _unique_scripts(app, pagename, templatename, context, doctree) -> None:
     scripts[:] = unique  # in place: later handlers (MathJax) append to this list
 
 
-def _include_pdf(app) -> None:
-    """The PDF beside the HTML pages, and the link to it (not in the
-    single-page build that the PDF itself is printed from)."""
+def _include_pdf(app, config) -> None:
+    """The PDF beside the HTML pages, and the tag that shows the link to it.
+
+    Both are set when the configuration is read, so that a PDF that appears
+    or goes away changes the configuration and the tags Sphinx compares with
+    the last build: every page is written again. ``intro.md`` shows the link
+    only in the HTML builder (``pdf_edition and builder_html``), not in the
+    single page that the PDF itself is printed from.
+    """
     pdf = Path(app.srcdir) / "_build" / "pdf" / "relunet-book.pdf"
-    if pdf.exists() and app.builder.name == "html":
-        app.config.html_extra_path = [*app.config.html_extra_path, str(pdf)]
+    if pdf.exists():
+        config.html_extra_path = [*config.html_extra_path, str(pdf)]
         app.tags.add("pdf_edition")
 
 
@@ -95,7 +101,7 @@ def _number_sections(node, letter: str, stack: list[int], secnums: dict) -> None
 
 def setup(app):
     app.connect("html-page-context", _unique_scripts, priority=100)
-    app.connect("builder-inited", _include_pdf)
+    app.connect("config-inited", _include_pdf)
     app.connect("env-get-updated", _letter_appendices, priority=900)
     from myst_nb.sphinx_ import (
         HideCodeCellNode,
