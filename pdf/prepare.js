@@ -209,14 +209,14 @@
     }
   }
 
-  // Figures: never printed below MIN_DPI (a raster image is shown no wider than
-  // its pixels at that resolution: the chapters' figures have twice the pixels
-  // of their size on screen, 192 dpi at that size), and their resolution as
-  // printed recorded (CSS px are 1/96 in).
-  const MIN_DPI = 200;
+  // Figures: never printed below 200 dpi. A raster image is shown no wider than
+  // its pixels at CAP_DPI, 205, a margin for the layout's rounding of widths (the
+  // chapters' figures have twice the pixels of their size on screen, 192 dpi at
+  // that size). Then their resolution as printed is recorded (CSS px are 1/96 in).
+  const CAP_DPI = 205;
   for (const img of main.querySelectorAll("img")) {
     if (!/\.svg$/i.test(img.getAttribute("src") || "") && img.naturalWidth) {
-      const widest = (img.naturalWidth / MIN_DPI) * 96;
+      const widest = (img.naturalWidth / CAP_DPI) * 96;
       if (img.getBoundingClientRect().width > widest) img.style.width = `${widest}px`;
     }
   }
