@@ -59,7 +59,7 @@ PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 9
 PAGE_HEIGHT_PT = 297 / 25.4 * 72
 PLAYWRIGHT_MIN = (1, 42)  # page.pdf(outline=, tagged=)
 
-# Fill in the contents' page numbers: {id: page}.
+# Give the headings with these ids a page of their own.
 BREAK_BEFORE = r"""
 (ids) => {
   for (const id of ids) {
@@ -70,6 +70,7 @@ BREAK_BEFORE = r"""
 }
 """
 
+# Fill in the contents' page numbers: {id: page}.
 NUMBER = r"""
 (pages) => {
   for (const span of document.querySelectorAll(".pdf-toc-page")) {

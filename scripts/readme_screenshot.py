@@ -12,21 +12,13 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
-import shutil
 import sys
 import threading
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from make_pdf import CHROMIUM, CHROMIUM_ARGS, ROOT, QuietHandler
+
 HTML = ROOT / "_build" / "html"
 OUTPUT = ROOT / "docs" / "chapter.png"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 def main(argv: list[str]) -> int:
@@ -41,7 +33,7 @@ def main(argv: list[str]) -> int:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
             )
             page = browser.new_page(viewport={"width": 1280, "height": 800})
             port = server.server_address[1]

@@ -90,7 +90,6 @@ class NumpyStep:
     """relunet's step: ``_train_numpy``'s loop body, one call per step."""
 
     def __init__(self, layers, data, steps: int = STEPS):
-        np.empty(1 << 19)  # glibc's heap threshold, as _train_numpy sets it
         x, y, dydx, lambda_j, self.alpha = data
         self.batch = (x, y, dydx, lambda_j**2)
         self.theta = np.concatenate(

@@ -392,10 +392,8 @@ def _train_numpy(
     All weights and biases live in one vector ``theta`` (the layers' arrays
     are views of it), so each Adam step is a few operations on one array.
     """
-    # glibc hands freed heap memory above 128 kB back to the system and faults
-    # it in again on the next step (a third of a step's time, measured); one
-    # freed 4 MB block raises that threshold for the process (mallopt(3)).
-    np.empty(1 << 19)
+    # (Arrays above 128 KiB are not faulted in again on every step: importing
+    # relunet raised glibc's mmap threshold, see relunet/__init__.py.)
     theta = np.concatenate([p.ravel() for layer in layers for p in (layer.W, layer.b)])
     theta = theta.astype(np.float64)
     shapes = [p.shape for layer in layers for p in (layer.W, layer.b)]
