@@ -15,10 +15,12 @@ import relunet as rn
 from relunet import montecarlo as mc
 from relunet.keras import layers_from_keras
 from relunet.training import (
+    ONE_CYCLE_POINTS,
     cosine_decay,
     fold_normalisation,
     input_gradient,
     minibatches,
+    one_cycle,
     train_twin,
 )
 from relunet.twin import glorot_uniform
@@ -109,6 +111,9 @@ def test_fold_normalisation_by_hand():
         ({"dydx": np.ones((4, 3))}, r"dydx must have shape \(4, 2\)"),
         ({"activation": "tanh"}, "activation must be 'softplus' or 'relu'"),
         ({"steps": 0}, "steps must be a positive integer"),
+        ({"epochs": 0}, "epochs must be a positive integer"),
+        ({"steps": 5, "epochs": 2}, "give steps or epochs, not both"),
+        ({"schedule": "linear"}, "schedule must be 'cosine' or 'one_cycle'"),
         ({"hidden": ()}, "hidden must be a non-empty tuple"),
         (
             {"initial_layers": glorot_uniform(2, (3,), "softplus", 0)},
@@ -152,6 +157,44 @@ def test_cosine_decay_is_the_schedule_the_compiled_training_step_uses():
         np.testing.assert_allclose(ours, keras_rates, rtol=2**-24, atol=0.01 * 2**-24)
         assert np.mean(ours == keras_rates) > 0.98
     assert cosine_decay(1.0, 4)[0] == 1.0
+
+
+def test_one_cycle_interpolates_the_notebooks_points():
+    rates = one_cycle(0.1, 1000)
+    assert rates.shape == (1000,) and rates.dtype == np.float64
+    assert np.all(rates == rates.astype(np.float32))  # held as float32
+    # The peak at a fifth of the training, a tenth of it at 60%, by hand.
+    assert rates[200] == np.float32(0.1) and rates.argmax() == 200
+    assert rates[600] == np.float32(0.01)
+    assert rates[0] == np.float32(1e-8)
+    halfway = 0.5 * (ONE_CYCLE_POINTS[0][1] + ONE_CYCLE_POINTS[1][1])
+    assert rates[100] == np.float32(0.1 * halfway)
+    assert np.all(np.diff(rates[:201]) > 0) and np.all(np.diff(rates[200:]) < 0)
+
+
+def test_epochs_count_whole_passes_and_progress_shows_a_bar(data, capsys):
+    spots, payoff, gradient = data  # 512 samples: 4 batches of 128 per epoch
+    net = train_twin(
+        spots,
+        payoff,
+        gradient,
+        hidden=(4, 4, 4, 4),
+        epochs=3,
+        batch_size=128,
+        schedule="one_cycle",
+        learning_rate=0.1,
+        progress=True,
+    )
+    assert net.losses.shape == (12,) and len(net.layers) == 5
+    bar = capsys.readouterr().err
+    assert "train_twin" in bar and "12/12" in bar and "loss=" in bar
+    quiet = train_twin(spots, payoff, gradient, hidden=(4,), epochs=1, batch_size=600)
+    assert quiet.losses.shape == (1,)  # the whole set is one batch
+    assert capsys.readouterr().err == ""
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        train_twin(spots, payoff, gradient, steps=1, progress="yes")
+    with pytest.raises(TypeError, match="epochs must be a positive integer"):
+        train_twin(spots, payoff, gradient, epochs=2.0)
 
 
 def test_minibatches_visit_every_sample_once_per_pass():

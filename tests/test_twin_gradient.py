@@ -214,29 +214,40 @@ def basket():
 
 
 @pytest.mark.oracle
-@pytest.mark.parametrize("activation", ["softplus", "relu"])
-def test_numpy_and_tensorflow_trainings_agree_after_100_steps(basket, activation):
+@pytest.mark.parametrize(
+    "activation, schedule",
+    [("softplus", "cosine"), ("relu", "cosine"), ("softplus", "one_cycle")],
+)
+def test_numpy_and_tensorflow_trainings_agree_after_100_steps(
+    basket, activation, schedule
+):
     start = glorot_uniform(2, (8, 8), activation, seed=3)
+    budget = {"steps": 100} if schedule == "cosine" else {"epochs": 25}
     runs = [
         train_twin(
             *basket,
             hidden=(8, 8),
             activation=activation,
-            steps=100,
             batch_size=128,
             seed=3,
             backend=backend,
             initial_layers=start,
+            schedule=schedule,
+            learning_rate=0.01 if schedule == "cosine" else 0.1,
+            **budget,
         )
         for backend in ("numpy", "tensorflow")
     ]
     ours, theirs = runs
     assert ours.model is None and theirs.model is not None
-    assert relative(ours.losses, theirs.losses) < 1e-8
+    assert ours.losses.shape == (100,)  # 25 epochs of 512 // 128 batches
+    # The same float32 learning rates, the same batches: only the order of the
+    # arithmetic differs (measured: 6e-16 at most).
+    assert relative(ours.losses, theirs.losses) < 1e-12
     assert ours.losses[-10:].mean() < 0.5 * ours.losses[:10].mean()
     for a, b in zip(ours.layers, theirs.layers, strict=True):
-        assert relative(a.W, b.W) < 1e-8
-        assert relative(a.b, b.b) < 1e-8
+        assert relative(a.W, b.W) < 1e-12
+        assert relative(a.b, b.b) < 1e-12
 
 
 def test_softplus_parts_are_softplus_and_its_derivatives():
