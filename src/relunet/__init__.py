@@ -8,6 +8,8 @@ shape + input shape, and ReLU'(0) = 0 unless ``at_zero`` says otherwise.
 
 import numpy as _np
 
+# Submodules reached as relunet.<name> (chapters 8 to 11): NumPy only, cheap.
+from relunet import hedging, montecarlo, regression
 from relunet.accumulation import (
     MODES,
     best_bracketing,
@@ -73,6 +75,7 @@ __all__ = [
     "forward",
     "grid_regions",
     "he_normal",
+    "hedging",
     "hessian",
     "hessian_cost",
     "hvp",
@@ -82,10 +85,12 @@ __all__ = [
     "jacobian_cost",
     "jvp",
     "label_patterns",
+    "montecarlo",
     "montufar_lower_bound",
     "one_layer_region_count",
     "preactivations",
     "recorded_benchmark",
+    "regression",
     "relu",
     "relu_derivative",
     "sawtooth_layers",
