@@ -115,14 +115,18 @@ def _features(x_n: np.ndarray, powers: np.ndarray, derivatives: bool = False):
     table = x_n[:, :, None] ** e  # (n, n_in, top + 1); 0.0**0 = 1
     slope = np.zeros_like(table)
     slope[:, :, 1:] = e[1:] * table[:, :, :-1]
-    factors = [table[:, k, powers[:, k]] for k in range(x_n.shape[1])]
+    n_in = x_n.shape[1]
+    factors = np.stack([table[:, k, powers[:, k]] for k in range(n_in)])  # (n_in, n, F)
     phi = np.prod(factors, axis=0)
     if not derivatives:
         return phi
-    dphi = np.empty((x_n.shape[1],) + phi.shape)
-    for j in range(x_n.shape[1]):
-        others = factors[:j] + factors[j + 1 :]
-        dphi[j] = slope[:, j, powers[:, j]] * np.prod(others, axis=0)
+    # d phi / dx_j = slope_j times the product of the other inputs' factors: the
+    # products before j times those after j, each a running product (O(n_in) passes).
+    before, after = np.ones_like(factors), np.ones_like(factors)
+    np.cumprod(factors[:-1], axis=0, out=before[1:])
+    np.cumprod(factors[:0:-1], axis=0, out=after[-2::-1])
+    slopes = np.stack([slope[:, j, powers[:, j]] for j in range(n_in)])
+    dphi = slopes * before * after
     return phi, dphi
 
 
