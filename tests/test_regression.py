@@ -231,11 +231,15 @@ def test_components_are_orthonormal_with_signs_fixed_and_round_trip(model):
     np.testing.assert_allclose(model.inverse_transform(z), x, rtol=0, atol=1e-12)
 
 
-def test_transform_gradient_is_the_chain_rule():
+@pytest.mark.parametrize("kind", ["PCA", "DifferentialPCA"])
+def test_transform_gradient_is_the_chain_rule(kind):
     # y = w . x: in reduced coordinates y(mean + z C) = w . mean + (C w) . z.
     x, dydx, _ = known_spectrum()
     w = np.array([1.0, -2.0, 0.5, 3.0])
-    dpca = DifferentialPCA(n_components=2).fit(x, dydx)
+    if kind == "PCA":
+        dpca = PCA(n_components=2).fit(x)
+    else:
+        dpca = DifferentialPCA(n_components=2).fit(x, dydx)
     reduced = dpca.transform_gradient(np.tile(w, (5, 1)))
     assert reduced.shape == (5, 2)
     z = np.random.default_rng(2).normal(size=(5, 2))

@@ -350,6 +350,27 @@ class _Axes:
         z = _matrix(x_reduced, "x_reduced", k, columns="k", match="the fitted model")
         return self.mean_ + z @ self.components_
 
+    def transform_gradient(self, dydx: ArrayLike) -> np.ndarray:
+        """Derivative labels in reduced coordinates, ``dydx @ components_.T``.
+
+        A function of the reduced inputs is read on the inputs
+        ``x = mean_ + x_reduced @ components_`` (the kept axes), so the chain
+        rule gives ``dy/dx_reduced = dydx @ components_.T``: the derivative
+        labels to train a model on the reduced inputs with.
+
+        Parameters
+        ----------
+        dydx : array_like, shape (n, n_in)
+
+        Returns
+        -------
+        ndarray, shape (n, k)
+        """
+        _check_fitted(self, "components_")
+        n_in = self.components_.shape[1]
+        dydx = _matrix(dydx, "dydx", n_in, match="the fitted model")
+        return dydx @ self.components_.T
+
 
 class PCA(_Axes):
     """Classic PCA: the eigenvectors of the covariance of ``x``, for comparison.
@@ -445,22 +466,3 @@ class DifferentialPCA(_Axes):
         x = _matrix(x, "x")
         dydx = _matrix(dydx, "dydx", x.shape[1], x.shape[0])
         return self._fit_moment(x, dydx.T @ dydx / x.shape[0], "dydx")
-
-    def transform_gradient(self, dydx: ArrayLike) -> np.ndarray:
-        """Derivative labels in reduced coordinates, ``dydx @ components_.T``.
-
-        Since ``x = mean_ + x_reduced @ components_``, the chain rule gives
-        ``dy/dx_reduced = dydx @ components_.T``.
-
-        Parameters
-        ----------
-        dydx : array_like, shape (n, n_in)
-
-        Returns
-        -------
-        ndarray, shape (n, k)
-        """
-        _check_fitted(self, "components_")
-        n_in = self.components_.shape[1]
-        dydx = _matrix(dydx, "dydx", n_in, match="the fitted model")
-        return dydx @ self.components_.T
