@@ -26,7 +26,7 @@ export MKL_NUM_THREADS := 1
 export TF_NUM_INTRAOP_THREADS := 1
 export TF_NUM_INTEROP_THREADS := 1
 
-.PHONY: setup check-python book test check-portable notebooks lab bench pdf check-binder check-standalone lock clean distclean
+.PHONY: setup check-python book test check-portable notebooks lab bench pdf check-binder check-standalone experiments lock clean distclean
 
 setup: check-python $(STAMP)
 
@@ -74,6 +74,13 @@ notebooks: setup
 ## src/relunet/_data/benchmark.json and bench/results.md (bench/README.md)
 bench: setup
 	env $(addprefix -u ,TF_ENABLE_ONEDNN_OPTS $(THREADS)) $(BIN)/python bench/run.py
+
+## experiments: Huge and Savine's experiments at their settings, the candidate
+## defaults of train_twin and delta hedging with learned deltas, five
+## repetitions each in two processes (about 15 minutes); writes
+## src/relunet/_data/experiments.json, which chapter 10 reads
+experiments: setup
+	$(BIN)/python experiments/run.py
 
 ## pdf: the PDF edition, _build/pdf/relunet-book.pdf: the single-page HTML
 ## printed by Chromium with pdf/print.css, a contents with page numbers and

@@ -42,6 +42,14 @@ def load_script(name: str, folder: str = "scripts") -> ModuleType:
     return module
 
 
+def load_experiments() -> ModuleType:
+    """The recorded experiments' package, ``experiments/differential``."""
+    folder = str(ROOT / "experiments")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module("differential")
+
+
 def load_bench() -> ModuleType:
     """The benchmark's package, ``bench/benchmark`` (bench is not installed)."""
     folder = str(ROOT / "bench")

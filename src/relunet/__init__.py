@@ -29,7 +29,7 @@ from relunet.init import he_normal
 from relunet.layers import ACTIVATIONS, Dense
 from relunet.network import activation_pattern, forward, preactivations
 from relunet.products import jvp, vjp
-from relunet.recorded import recorded_benchmark
+from relunet.recorded import recorded_benchmark, recorded_experiments
 from relunet.regions import (
     breakpoints_on_segment,
     grid_regions,
@@ -90,6 +90,7 @@ __all__ = [
     "one_layer_region_count",
     "preactivations",
     "recorded_benchmark",
+    "recorded_experiments",
     "regression",
     "relu",
     "relu_derivative",

@@ -1,14 +1,35 @@
-"""The benchmark run the book quotes, shipped with the package (chapter 6).
+"""The recorded runs the book quotes, shipped with the package.
 
-``make bench`` (``bench/run.py``) writes ``relunet/_data/benchmark.json``; chapter 6
-reads it through :func:`recorded_benchmark`, so that a chapter opened on its own
-(Colab, Binder, a downloaded notebook) needs no file beside it.
+``make bench`` (``bench/run.py``) writes ``relunet/_data/benchmark.json``, which
+chapters 6, 7 and 9 read through :func:`recorded_benchmark`; ``make experiments``
+(``experiments/run.py``) writes ``relunet/_data/experiments.json``, which chapter 10
+reads through :func:`recorded_experiments`. A chapter opened on its own (Colab,
+Binder, a downloaded notebook) needs no file beside it.
 """
 
 from __future__ import annotations
 
 import json
 from importlib import resources
+
+
+def _read(name: str) -> dict:
+    text = resources.files("relunet").joinpath("_data", name).read_text("utf-8")
+    return json.loads(text)
+
+
+def recorded_experiments() -> dict:
+    """The recorded experiments of chapter 10: settings, errors and hedges.
+
+    Returns
+    -------
+    dict
+        The contents of ``relunet/_data/experiments.json``: one list of rows
+        per experiment (``black_scholes``, ``basket``, ``candidates``,
+        ``hedging``; see ``experiments/differential/cases.py`` for their
+        fields) and ``runs``, the environment of each.
+    """
+    return _read("experiments.json")
 
 
 def recorded_benchmark() -> dict:
@@ -19,9 +40,4 @@ def recorded_benchmark() -> dict:
     dict
         The contents of ``relunet/_data/benchmark.json`` (see ``bench/README.md``).
     """
-    text = (
-        resources.files("relunet")
-        .joinpath("_data", "benchmark.json")
-        .read_text(encoding="utf-8")
-    )
-    return json.loads(text)
+    return _read("benchmark.json")
