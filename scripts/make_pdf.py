@@ -276,10 +276,13 @@ def print_pdf(output: Path) -> dict:
             pushed = [i for i in ids if places[i][1] > PAGE_HEIGHT_PT]
             page.evaluate(BREAK_BEFORE, pushed)
             # Fill in the contents' numbers (their width is fixed) and print
-            # again, until no heading moves; one that still moves flips between
-            # two pages as above and is given the later one.
+            # again, until no heading moves. Headings may move together (a line
+            # more or less before them shifts every later page): they are left
+            # to settle. One that comes back to a page it had in an earlier print
+            # flips between two pages as above, and is given the later one.
             second = Path(tmp) / "second.pdf"
             report["prints"] = 1
+            seen = {i: {places[i][0]} for i in ids}
             for _ in range(6):
                 report["prints"] += 1
                 page.evaluate(NUMBER, {i: places[i][0] for i in ids})
@@ -288,7 +291,10 @@ def print_pdf(output: Path) -> dict:
                 moved = [i for i in ids if again.get(i, (0,))[0] != places[i][0]]
                 if not moved:
                     break
-                page.evaluate(BREAK_BEFORE, moved)
+                flipping = [i for i in moved if again.get(i, (0,))[0] in seen[i]]
+                page.evaluate(BREAK_BEFORE, flipping)
+                for i in moved:
+                    seen[i].add(again.get(i, (0,))[0])
                 places = again
             browser.close()
             if moved:

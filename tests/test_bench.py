@@ -277,8 +277,9 @@ def test_relunets_timed_step_is_the_step_train_twin_takes():
         step()
     # _train_numpy on the whole batch each step (rows in another order: the
     # sums over the batch differ in their last bits)
+    rates = rn.training.cosine_decay(training_step.LEARNING_RATE, 3)
     trained, _ = rn.training._train_numpy(
-        layers, x, y, dydx, lambda_j**2, alpha, 3, x.shape[0], 1e-3, 0
+        layers, x, y, dydx, lambda_j**2, alpha, 3, x.shape[0], rates, 0, False
     )
     theirs = np.concatenate([p.ravel() for t in trained for p in (t.W, t.b)])
     start = np.concatenate([p.ravel() for t in layers for p in (t.W, t.b)])
