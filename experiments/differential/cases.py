@@ -226,7 +226,9 @@ def hedging_model(dimension: int):
     }
 
 
-def hedging_case(dimension: int, repetition: int, size=None, dates=None) -> list:
+def hedging_case(
+    dimension: int, repetition: int, size=None, dates=None, n_paths=None
+) -> list:
     """Train both methods on (spots, time to maturity); hedge with each delta.
 
     The training states at time ``t = T - tau`` are drawn as the paths would
@@ -260,7 +262,8 @@ def hedging_case(dimension: int, repetition: int, size=None, dates=None) -> list
             seed_of(9, dimension, repetition),
         )
     price = float(model["closed"](np.ones((1, dimension)), h["maturity"]).price[0])
-    paths = model["paths"](h["paths"], max(dates), seed_of(10, dimension, repetition))
+    n_paths = n_paths or h["paths"]
+    paths = model["paths"](n_paths, max(dates), seed_of(10, dimension, repetition))
     deltas = {"closed form": model["delta"]}
     for method, net in nets.items():
         deltas[method] = lambda S, tau, net=net: net.gradient(

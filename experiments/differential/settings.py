@@ -92,7 +92,8 @@ CANDIDATE_DIMENSIONS, CANDIDATE_SIZES = (7, 20), (1024, 8192, 65536)
 #: Hedging: a call struck at 1.1 on assets starting at 1, maturity 1,
 #: rebalanced 4, 13, 52 and 260 times (quarterly, every four weeks, weekly,
 #: every business day: each divides the last); networks of (spots, time to maturity)
-#: trained on states drawn around the paths and times in [0.004, 1].
+#: trained on states drawn around the paths and times in [0.003, 1] (the
+#: daily hedge's last date is 1/260 = 0.00385 before maturity).
 HEDGING = {
     "strike": 1.1,
     "vol": 0.2,
@@ -101,7 +102,7 @@ HEDGING = {
     "paths": 10_000,
     "training_size": 8192,
     "dimensions": (1, 7),
-    "shortest": 0.004,
+    "shortest": 0.003,
 }
 
 

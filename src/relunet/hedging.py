@@ -14,7 +14,8 @@ A delta at every date needs the price as a function of the spot *and* of the
 time left, ``tau = T - t``: the training samples here draw both, and carry
 the pathwise derivative of the payoff with respect to both (Glasserman 2003,
 section 7.2). With ``S_T`` a function of ``(S_0, tau, Z)`` that is
-Lipschitz in ``(S_0, tau)``, both pathwise derivatives are unbiased:
+Lipschitz in ``(S_0, tau)`` for ``tau`` bounded away from 0, both pathwise
+derivatives are unbiased there:
 
 - Black-Scholes, ``S_T = S_0 exp(-vol^2 tau / 2 + vol sqrt(tau) Z)``:
   ``dS_T/dS_0 = S_T / S_0`` and
