@@ -78,7 +78,7 @@ bench: setup
 ## experiments: Huge and Savine's experiments at their settings, the candidate
 ## defaults of train_twin and delta hedging with learned deltas, five
 ## repetitions each in two processes (about 15 minutes); writes
-## src/relunet/_data/experiments.json, which chapter 10 reads
+## src/relunet/_data/experiments.json, which chapters 10 and 11 read
 experiments: setup
 	$(BIN)/python experiments/run.py
 

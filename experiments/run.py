@@ -10,6 +10,8 @@ errors. Writes ``src/relunet/_data/experiments.json``, which chapter 10
 reads through ``relunet.recorded_experiments()``; ``tests/test_experiments.py``
 recomputes one case of each kind and compares.
 
+Chapter 11 reads the group ``axes`` (twin networks on its spread basket).
+
 Usage: python experiments/run.py [--quick] [--only NAME ...]
 """
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE.parent / "src" / "relunet" / "_data" / "experiments.json"
-GROUPS = ("black_scholes", "basket", "candidates", "hedging")
+GROUPS = ("black_scholes", "basket", "candidates", "hedging", "axes")
 
 
 def tasks(groups, quick: bool) -> list[tuple]:
@@ -49,11 +51,14 @@ def tasks(groups, quick: bool) -> list[tuple]:
                     for size in sizes:
                         task = (name, d, r, size)
                         todo.append(("candidates", "candidate_case", task))
+        if "axes" in groups:
+            for size in s.AXES_SIZES[:1] if quick else s.AXES_SIZES:
+                todo.append(("axes", "axes_case", (size, r)))
         if "hedging" in groups:
             for d in s.HEDGING["dimensions"]:
                 args = (d, r, 1024, (4, 52)) if quick else (d, r)
                 todo.append(("hedging", "hedging_case", args))
-    weight = {"basket": 0, "hedging": 1, "candidates": 2, "black_scholes": 3}
+    weight = {"basket": 0, "hedging": 1, "candidates": 2, "axes": 3, "black_scholes": 4}
     size = lambda task: task[2][0] if isinstance(task[2][0], int) else task[2][3]
     return sorted(todo, key=lambda task: (weight[task[0]], -size(task)))
 

@@ -7,6 +7,9 @@ recorded numbers (the cases are deterministic: their seeds are fixed), and a
 small hedging case shows what the chapter claims of the full one.
 """
 
+import platform
+from pathlib import Path
+
 import numpy as np
 import pytest
 from book_files import load_experiments
@@ -47,14 +50,34 @@ def test_every_case_is_recorded_five_times():
         for n_dates in settings.HEDGING["dates"]:
             rows = _rows("hedging", dimension=d, dates=n_dates)
             assert len(rows) == 3 * len(reps)
-    for group in ("black_scholes", "basket", "candidates", "hedging"):
+    for size in settings.AXES_SIZES:
+        for inputs in ("all inputs", "differential PCA axis"):
+            for method in cases.METHODS:
+                rows = _rows("axes", size=size, inputs=inputs, method=method)
+                assert {row["repetition"] for row in rows} == reps
+    for group in ("black_scholes", "basket", "candidates", "hedging", "axes"):
         assert not RECORDED["runs"][group]["quick"]
     assert RECORDED["settings"]["paper"]["hidden"] == list(settings.PAPER["hidden"])
 
 
-def _same(now, recorded, keys):
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _same(now, recorded, keys, group):
+    """Recomputed errors equal the recorded ones: to 1e-6 on the machine and NumPy
+    that recorded them; elsewhere, other kernels change the last bits, which
+    training amplifies (a few percent on chapter 11's networks, measured under
+    make check-portable's perturbations), so to a quarter."""
+    run = RECORDED["runs"][group]
+    here = run["cpu"] == _cpu() and run["numpy"] == np.__version__
     for key in keys:
-        np.testing.assert_allclose(now[key], recorded[key], rtol=1e-6, err_msg=key)
+        np.testing.assert_allclose(
+            now[key], recorded[key], rtol=1e-6 if here else 0.25, err_msg=key
+        )
 
 
 def test_a_black_scholes_case_recomputes():
@@ -62,7 +85,7 @@ def test_a_black_scholes_case_recomputes():
         (recorded,) = _rows(
             "black_scholes", repetition=0, size=1024, method=row["method"]
         )
-        _same(row, recorded, ("value_rmse", "delta_rmse"))
+        _same(row, recorded, ("value_rmse", "delta_rmse"), "black_scholes")
 
 
 def test_a_basket_case_recomputes():
@@ -70,7 +93,7 @@ def test_a_basket_case_recomputes():
         (recorded,) = _rows(
             "basket", dimension=7, repetition=1, size=4096, method=row["method"]
         )
-        _same(row, recorded, ("value_rmse", "delta_rmse", "gradient_rmse"))
+        _same(row, recorded, ("value_rmse", "delta_rmse", "gradient_rmse"), "basket")
 
 
 def test_a_candidate_case_recomputes():
@@ -84,7 +107,20 @@ def test_a_candidate_case_recomputes():
             repetition=2,
             method=row["method"],
         )
-        _same(row, recorded, ("value_rmse", "gradient_rmse"))
+        _same(row, recorded, ("value_rmse", "gradient_rmse"), "candidates")
+
+
+def test_an_axes_case_recomputes():
+    for row in cases.axes_case(1024, 3):
+        (recorded,) = _rows(
+            "axes",
+            size=1024,
+            repetition=3,
+            inputs=row["inputs"],
+            method=row["method"],
+        )
+        _same(row, recorded, ("value_rmse", "price_spread"), "axes")
+        assert row["collapsed"] == recorded["collapsed"]
 
 
 @pytest.mark.parametrize("dimension", [1, 7])

@@ -89,6 +89,10 @@ CANDIDATES = {
 }
 CANDIDATE_DIMENSIONS, CANDIDATE_SIZES = (7, 20), (1024, 8192, 65536)
 
+#: Chapter 11: twin networks on the spread basket, on all inputs and on the
+#: one axis of differential PCA, train_twin's defaults.
+AXES_SIZES = (1024, 4096)
+
 #: Hedging: a call struck at 1.1 on assets starting at 1, maturity 1,
 #: rebalanced 4, 13, 52 and 260 times (quarterly, every four weeks, weekly,
 #: every business day: each divides the last); networks of (spots, time to maturity)
@@ -117,4 +121,5 @@ def record() -> dict:
         "candidate_dimensions": CANDIDATE_DIMENSIONS,
         "candidate_sizes": CANDIDATE_SIZES,
         "hedging": HEDGING,
+        "axes_sizes": AXES_SIZES,
     }

@@ -2,8 +2,8 @@
 
 ``make bench`` (``bench/run.py``) writes ``relunet/_data/benchmark.json``, which
 chapters 6, 7 and 9 read through :func:`recorded_benchmark`; ``make experiments``
-(``experiments/run.py``) writes ``relunet/_data/experiments.json``, which chapter 10
-reads through :func:`recorded_experiments`. A chapter opened on its own (Colab,
+(``experiments/run.py``) writes ``relunet/_data/experiments.json``, which chapters 10
+and 11 read through :func:`recorded_experiments`. A chapter opened on its own (Colab,
 Binder, a downloaded notebook) needs no file beside it.
 """
 
@@ -19,14 +19,14 @@ def _read(name: str) -> dict:
 
 
 def recorded_experiments() -> dict:
-    """The recorded experiments of chapter 10: settings, errors and hedges.
+    """The recorded experiments of chapters 10 and 11: settings, errors and hedges.
 
     Returns
     -------
     dict
         The contents of ``relunet/_data/experiments.json``: one list of rows
         per experiment (``black_scholes``, ``basket``, ``candidates``,
-        ``hedging``; see ``experiments/differential/cases.py`` for their
+        ``hedging``, ``axes``; see ``experiments/differential/cases.py`` for their
         fields) and ``runs``, the environment of each.
     """
     return _read("experiments.json")
