@@ -2,6 +2,7 @@
 independent formulations (normal equations, finite differences, SVD)."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -138,7 +139,7 @@ def test_derivative_labels_beat_values_alone_on_noisy_labels(seed):
 
 @pytest.mark.parametrize("n_in, degree", [(1, 0), (1, 5), (2, 3), (3, 5), (5, 2)])
 def test_number_of_features(n_in, degree):
-    x = np.random.default_rng(0).normal(size=(10, n_in))
+    x = np.random.default_rng(0).normal(size=(100, n_in))
     model = DifferentialRegression(degree=degree).fit(x, x.sum(axis=1) ** 2)
     count = math.comb(n_in + degree, degree)
     assert model.powers_.shape == (count, n_in) and model.coef_.shape == (count,)
@@ -338,3 +339,12 @@ def test_all_zero_derivative_column_is_fine_without_derivatives():
     zero = with_column(DYDX, 0, 0.0)
     model = DifferentialRegression(degree=2, alpha=0).fit(X, Y, zero)
     assert model.lambda_ is None and np.all(np.isfinite(model.coef_))
+
+
+def test_a_rank_deficient_fit_warns():
+    x = np.random.default_rng(0).normal(size=(10, 5))
+    with pytest.warns(RuntimeWarning, match="rank deficient"):
+        DifferentialRegression(degree=3).fit(x, x.sum(axis=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DifferentialRegression(degree=1).fit(x, x.sum(axis=1))  # 6 monomials

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -237,7 +238,16 @@ class DifferentialRegression:
             w = np.sqrt(self.alpha) * lambda_j
             design = np.concatenate([phi, *(w[:, None, None] * dphi)])
             target = np.concatenate([y_n, *(w[:, None] * dydx_n.T)])
-        self.coef_ = np.linalg.lstsq(design, target, rcond=None)[0]
+        self.coef_, _, rank, _ = np.linalg.lstsq(design, target, rcond=None)
+        if rank < design.shape[1]:
+            warnings.warn(
+                f"the least-squares problem is rank deficient (rank {rank} for "
+                f"{design.shape[1]} monomials, from {design.shape[0]} equations): "
+                "the coefficients are the minimum-norm solution; use more samples "
+                "or a lower degree",
+                RuntimeWarning,
+                stacklevel=2,
+            )
         self.powers_, self.lambda_ = powers, lambda_j
         self.x_mean_, self.x_std_ = x_mean, x_std
         self.y_mean_, self.y_std_ = y_mean, y_std
