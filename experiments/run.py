@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RECORDED = HERE.parent / "src" / "relunet" / "_data" / "experiments.json"
-GROUPS = ("black_scholes", "basket", "candidates", "hedging", "axes")
+GROUPS = ("black_scholes", "basket", "candidates", "hedging", "axes", "gamma")
 
 
 def tasks(groups, quick: bool) -> list[tuple]:
@@ -54,11 +54,21 @@ def tasks(groups, quick: bool) -> list[tuple]:
         if "axes" in groups:
             for size in s.AXES_SIZES[:1] if quick else s.AXES_SIZES:
                 todo.append(("axes", "axes_case", (size, r)))
+        if "gamma" in groups:
+            for size in s.GAMMA_SIZES[:1] if quick else s.GAMMA_SIZES:
+                todo.append(("gamma", "gamma_case", (size, r)))
         if "hedging" in groups:
             for d in s.HEDGING["dimensions"]:
                 args = (d, r, 1024, (4, 52)) if quick else (d, r)
                 todo.append(("hedging", "hedging_case", args))
-    weight = {"basket": 0, "hedging": 1, "candidates": 2, "axes": 3, "black_scholes": 4}
+    weight = {
+        "basket": 0,
+        "hedging": 1,
+        "candidates": 2,
+        "axes": 3,
+        "gamma": 4,
+        "black_scholes": 5,
+    }
     size = lambda task: task[2][0] if isinstance(task[2][0], int) else task[2][3]
     return sorted(todo, key=lambda task: (weight[task[0]], -size(task)))
 

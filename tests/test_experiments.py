@@ -55,7 +55,11 @@ def test_every_case_is_recorded_five_times():
             for method in cases.METHODS:
                 rows = _rows("axes", size=size, inputs=inputs, method=method)
                 assert {row["repetition"] for row in rows} == reps
-    for group in ("black_scholes", "basket", "candidates", "hedging", "axes"):
+    for size in settings.GAMMA_SIZES:
+        for method in cases.METHODS:
+            rows = _rows("gamma", size=size, method=method)
+            assert {row["repetition"] for row in rows} == reps
+    for group in ("black_scholes", "basket", "candidates", "hedging", "axes", "gamma"):
         assert not RECORDED["runs"][group]["quick"]
     assert RECORDED["settings"]["paper"]["hidden"] == list(settings.PAPER["hidden"])
 
@@ -121,6 +125,12 @@ def test_an_axes_case_recomputes():
         )
         _same(row, recorded, ("value_rmse", "price_spread"), "axes")
         assert row["collapsed"] == recorded["collapsed"]
+
+
+def test_a_gamma_case_recomputes():
+    for row in cases.gamma_case(1024, 2):
+        (recorded,) = _rows("gamma", size=1024, repetition=2, method=row["method"])
+        _same(row, recorded, ("gamma_rmse", "gamma_scale"), "gamma")
 
 
 @pytest.mark.parametrize("dimension", [1, 7])

@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 
+import relunet as rn
 from differential.settings import (
     BASKET,
     BLACK_SCHOLES,
@@ -180,6 +181,31 @@ def candidate_case(name: str, dimension: int, repetition: int, size: int) -> lis
                 "seconds": seconds,
             }
         )
+    return rows
+
+
+def gamma_case(size: int, repetition: int) -> list:
+    """Black-Scholes gamma from the twin network (``relunet.hessian``), train_twin's
+    defaults, both methods; with the curve on the test spots for repetition 0."""
+    s = BLACK_SCHOLES
+    x, y, dydx = mc.two_date_black_scholes(size, seed=2000 + repetition)
+    test = mc.black_scholes_test_spots()
+    truth = mc.black_scholes(test[:, 0], s["strike"], s["vol"], s["t2"] - s["t1"])
+    rows = []
+    for method in METHODS:
+        net, seconds = train(x, y, dydx, method, {}, repetition)
+        gamma = rn.hessian(test, net.layers)[:, 0, 0, 0]
+        row = {
+            "size": size,
+            "repetition": repetition,
+            "method": method,
+            "gamma_rmse": rmse(gamma, truth.gamma),
+            "gamma_scale": rmse(truth.gamma, 0.0),
+            "seconds": seconds,
+        }
+        if repetition == 0:
+            row["gamma"] = gamma.tolist()
+        rows.append(row)
     return rows
 
 

@@ -89,6 +89,9 @@ CANDIDATES = {
 }
 CANDIDATE_DIMENSIONS, CANDIDATE_SIZES = (7, 20), (1024, 8192, 65536)
 
+#: Gamma (chapter 10): train_twin's defaults on the Black-Scholes sets.
+GAMMA_SIZES = (1024, 8192)
+
 #: Chapter 11: twin networks on the spread basket, on all inputs and on the
 #: one axis of differential PCA, train_twin's defaults.
 AXES_SIZES = (1024, 4096)
@@ -122,4 +125,5 @@ def record() -> dict:
         "candidate_sizes": CANDIDATE_SIZES,
         "hedging": HEDGING,
         "axes_sizes": AXES_SIZES,
+        "gamma_sizes": GAMMA_SIZES,
     }
