@@ -26,8 +26,8 @@ def recorded_experiments() -> dict:
     dict
         The contents of ``relunet/_data/experiments.json``: one list of rows
         per experiment (``black_scholes``, ``basket``, ``candidates``,
-        ``hedging``, ``axes``, ``gamma``; see ``experiments/differential/cases.py`` for their
-        fields) and ``runs``, the environment of each.
+        ``hedging``, ``axes``, ``gamma``; see ``experiments/differential/cases.py``
+        for their fields), ``settings``, and ``runs``, the environment of each.
     """
     return _read("experiments.json")
 
