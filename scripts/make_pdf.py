@@ -56,7 +56,6 @@ SETUP_MARKER = "# Set-up for running this chapter anywhere"
 # A4 with these margins; the page is laid out at the printed width.
 MARGIN_MM = {"top": 16, "bottom": 18, "left": 15, "right": 15}
 PRINT_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96)
-PAGE_HEIGHT_PT = 297 / 25.4 * 72
 PLAYWRIGHT_MIN = (1, 42)  # page.pdf(outline=, tagged=)
 
 # Give the headings with these ids a page of their own.
@@ -268,18 +267,15 @@ def print_pdf(output: Path) -> dict:
             lost = [i for i in ids if i not in places]
             if lost:
                 raise SystemExit(f"no page found for the headings {lost[:5]}")
-            # A heading that Chromium's break rules pushed to the top of a page
-            # (its destination is the page's top edge) can land on the page
-            # before in the next print (seen alternating from print to print).
-            # Such a heading is given its page explicitly, which changes
-            # nothing in this layout.
-            pushed = [i for i in ids if places[i][1] > PAGE_HEIGHT_PT]
-            page.evaluate(BREAK_BEFORE, pushed)
             # Fill in the contents' numbers (their width is fixed) and print
             # again, until no heading moves. Headings may move together (a line
             # more or less before them shifts every later page): they are left
             # to settle. One that comes back to a page it had in an earlier print
-            # flips between two pages as above, and is given the later one.
+            # flips between two pages (a heading that Chromium's break rules push
+            # to the top of a page can land on the page before in the next print),
+            # and is given the later one. (Giving every heading at a page's top
+            # its page in advance added page breaks that moved later headings,
+            # and a print.)
             second = Path(tmp) / "second.pdf"
             report["prints"] = 1
             seen = {i: {places[i][0]} for i in ids}
