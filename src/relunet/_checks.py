@@ -96,22 +96,29 @@ def as_at_zero(at_zero) -> float:
     return value
 
 
-def as_seed(seed, name: str = "seed") -> int:
-    """Validate a seed for ``numpy.random.default_rng``: a non-negative integer.
+def as_integer(value, name: str, low: int = 1) -> int:
+    """Validate an integer ``>= low`` (0 or 1): a Python or NumPy integer, or a
+    0-d integer array.
 
-    A Python or NumPy integer, or a 0-d integer array; booleans, floats and
-    strings are refused with a ``TypeError``, negative integers with a
-    ``ValueError``, both naming the argument.
+    Booleans, floats and strings are refused with a ``TypeError``, integers
+    below ``low`` with a ``ValueError``, both naming the argument.
     """
-    if isinstance(seed, np.ndarray) and seed.ndim == 0 and seed.dtype.kind in "iu":
-        seed = seed.item()
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral):
+    expected = "a non-negative integer" if low == 0 else "a positive integer"
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(
-            f"{name} must be a non-negative integer, got {type(seed).__name__} {seed!r}"
+            f"{name} must be {expected}, got {type(value).__name__} {value!r}"
         )
-    if seed < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {int(seed)}")
-    return int(seed)
+    if value < low:
+        raise ValueError(f"{name} must be {expected}, got {int(value)}")
+    return int(value)
+
+
+def as_seed(seed, name: str = "seed") -> int:
+    """Validate a seed for ``numpy.random.default_rng``: a non-negative integer
+    (see :func:`as_integer`)."""
+    return as_integer(seed, name, low=0)
 
 
 def as_real(value, name: str) -> float:

@@ -36,7 +36,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relunet._checks import as_float_array, check_ndim
+from relunet._checks import as_float_array, as_integer, check_ndim
 from relunet.montecarlo import (
     _basket_inputs,
     _finite,
@@ -144,7 +144,7 @@ def black_scholes_paths(
         ``S_{t_k}`` for ``t_k = k T / n_dates``, starting at ``spot``; one
         asset, as a last axis of length 1 (the layout of :func:`hedge_pnl`).
     """
-    n_paths, n_dates = _count(n_paths, "n_paths"), _count(n_dates, "n_dates")
+    n_paths, n_dates = as_integer(n_paths, "n_paths"), as_integer(n_dates, "n_dates")
     S0, vol = _positive(spot, "spot"), _positive(vol, "vol")
     dt = _positive(maturity, "maturity") / n_dates
     Z = _generator(seed).standard_normal((n_paths, n_dates))
@@ -170,7 +170,7 @@ def bachelier_paths(
     ndarray, shape (n_paths, n_dates + 1, d)
         ``S_{t_k} = S_0 + sum of sqrt(dt) L Z`` over the steps before ``t_k``.
     """
-    n_paths, n_dates = _count(n_paths, "n_paths"), _count(n_dates, "n_dates")
+    n_paths, n_dates = as_integer(n_paths, "n_paths"), as_integer(n_dates, "n_dates")
     spot = as_float_array(spot, "spot").astype(np.float64)
     check_ndim(spot, "spot", (1,), "(d,)")
     S0, _, _, (eigenvalues, eigenvectors) = _basket_inputs(
@@ -242,13 +242,3 @@ def _maturities(maturities, n: int) -> np.ndarray:
             f"{tau.shape}"
         )
     return tau
-
-
-def _count(value, name: str) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(
-            f"{name} must be a positive integer, got {type(value).__name__} {value!r}"
-        )
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)

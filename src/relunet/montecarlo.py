@@ -41,13 +41,12 @@ does not reproduce the notebooks' numbers, only their distributions.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relunet._checks import as_float_array, as_real, as_seed, check_ndim
+from relunet._checks import as_float_array, as_integer, as_real, as_seed, check_ndim
 
 
 @dataclass(frozen=True)
@@ -273,7 +272,7 @@ def random_correlation(d: int, seed) -> np.ndarray:
         with a diagonal of exactly 1.0 (the rounding of the normalisation is
         removed); ``[[1.0]]`` for ``d = 1``.
     """
-    d = _positive_int(d, "d")
+    d = as_integer(d, "d")
     R = _generator(seed).uniform(-1.0, 1.0, size=(2 * d, d))
     C = R.T @ R
     inverse_sd = 1.0 / np.sqrt(np.diag(C))
@@ -373,7 +372,7 @@ def random_basket(d: int, seed, basket_vol: float = 0.2) -> Basket:
         is ``basket_vol``. For ``d = 1``: weight 1, correlation ``[[1.0]]``,
         volatility ``basket_vol``.
     """
-    d = _positive_int(d, "d")
+    d = as_integer(d, "d")
     basket_vol = _positive(basket_vol, "basket_vol")
     rng = _generator(seed)
     correlation = random_correlation(d, rng)
@@ -434,7 +433,7 @@ def two_date_black_scholes(
     ``black_scholes(x[:, 0], strike, vol, t2 - t1)``, the targets of the
     experiment.
     """
-    n = _positive_int(n, "n")
+    n = as_integer(n, "n")
     spot = _positive(spot, "spot")
     strike, vol = _positive(strike, "strike"), _positive(vol, "vol")
     t1, tau = _two_dates(t1, t2)
@@ -503,7 +502,7 @@ def two_date_bachelier_basket(
     ``t2 - t1``: ``bachelier_basket(x, basket.weights, strike, basket.cov,
     t2 - t1)``, the targets of the experiment.
     """
-    n = _positive_int(n, "n")
+    n = as_integer(n, "n")
     if not isinstance(basket, Basket):
         raise TypeError(
             f"basket must be a Basket, got {type(basket).__name__} {basket!r}"
@@ -540,7 +539,7 @@ def black_scholes_test_spots(
         ``numpy.linspace(lower, upper, n)`` as a column; their targets are
         ``black_scholes(spots[:, 0], strike, vol, t2 - t1)``.
     """
-    n = _positive_int(n, "n")
+    n = as_integer(n, "n")
     lower = _positive(lower, "lower")
     upper = _above(upper, "upper", lower, "lower")
     return np.linspace(lower, upper, n)[:, None]
@@ -572,7 +571,7 @@ def bachelier_test_spots(
         ``bachelier_basket(spots, basket.weights, strike, basket.cov,
         t2 - t1)``.
     """
-    n, d = _positive_int(n, "n"), _positive_int(d, "d")
+    n, d = as_integer(n, "n"), as_integer(d, "d")
     lower = _finite(lower, "lower")
     upper = _above(upper, "upper", lower, "lower")
     low, high = _bachelier_test_range(d, lower, upper)
@@ -723,19 +722,6 @@ def _covariance_eigen(C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             f"against a largest one of {largest:.3g} in magnitude"
         )
     return np.clip(eigenvalues, 0.0, None), eigenvectors
-
-
-def _positive_int(value, name: str) -> int:
-    """A positive integer: a Python or NumPy integer, or a 0-d integer array."""
-    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
-        value = value.item()
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{name} must be a positive integer, got {type(value).__name__} {value!r}"
-        )
-    if value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {int(value)}")
-    return int(value)
 
 
 def _bool(value, name: str) -> bool:

@@ -37,27 +37,14 @@ share of the trace of ``M`` an axis explains is its relevance.
 from __future__ import annotations
 
 import itertools
-import numbers
 import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from relunet._checks import as_float_array, as_real, check_ndim
+from relunet._checks import as_float_array, as_integer, as_real, check_ndim
 
 __all__ = ["PCA", "DifferentialPCA", "DifferentialRegression"]
-
-
-def _integer(value, name: str, low: int) -> int:
-    """An integer >= ``low`` (0 or 1), booleans refused, with a clear error."""
-    expected = "a non-negative integer" if low == 0 else "a positive integer"
-    if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"{name} must be {expected}, got {type(value).__name__} {value!r}"
-        )
-    if value < low:
-        raise ValueError(f"{name} must be {expected}, got {value}")
-    return int(value)
 
 
 def _matrix(value, name: str, n_in=None, n=None, columns="n_in", match="x"):
@@ -163,7 +150,7 @@ class DifferentialRegression:
     """
 
     def __init__(self, degree: int = 5, alpha: float = 1.0):
-        self.degree = _integer(degree, "degree", 0)
+        self.degree = as_integer(degree, "degree", low=0)
         self.alpha = as_real(alpha, "alpha")
         if self.alpha < 0:
             raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
@@ -297,7 +284,7 @@ class _Axes:
         if n_components is not None and relevance is not None:
             raise ValueError("give n_components or relevance, not both")
         if n_components is not None:
-            n_components = _integer(n_components, "n_components", 1)
+            n_components = as_integer(n_components, "n_components")
         if relevance is not None:
             relevance = as_real(relevance, "relevance")
             if not 0 < relevance <= 1:
