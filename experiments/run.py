@@ -84,20 +84,13 @@ def run_case(task):
 
 def environment() -> dict:
     import numpy as np
+    from differential import cpu_model
 
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     return {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "workers": 2,
         "threads_per_worker": 1,
     }

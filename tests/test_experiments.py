@@ -7,9 +7,6 @@ recorded numbers (the cases are deterministic: their seeds are fixed), and a
 small hedging case shows what the chapter claims of the full one.
 """
 
-import platform
-from pathlib import Path
-
 import numpy as np
 import pytest
 from book_files import load_experiments
@@ -17,7 +14,7 @@ from book_files import load_experiments
 import relunet as rn
 
 load_experiments()
-from differential import cases, settings  # noqa: E402
+from differential import cases, cpu_model, settings  # noqa: E402
 
 RECORDED = rn.recorded_experiments()
 
@@ -64,20 +61,13 @@ def test_every_case_is_recorded_five_times():
     assert RECORDED["settings"]["paper"]["hidden"] == list(settings.PAPER["hidden"])
 
 
-def _cpu() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
 def _same(now, recorded, keys, group):
     """Recomputed errors equal the recorded ones: to 1e-6 on the machine and NumPy
     that recorded them; elsewhere, other kernels change the last bits, which
     training amplifies (a few percent on chapter 11's networks, measured under
     make check-portable's perturbations), so to a quarter."""
     run = RECORDED["runs"][group]
-    here = run["cpu"] == _cpu() and run["numpy"] == np.__version__
+    here = run["cpu"] == cpu_model() and run["numpy"] == np.__version__
     for key in keys:
         np.testing.assert_allclose(
             now[key], recorded[key], rtol=1e-6 if here else 0.25, err_msg=key

@@ -49,6 +49,19 @@ def train(x, y, dydx, method: str, config: dict, seed: int):
     return net, time.perf_counter() - start
 
 
+def train_paper(x, y, dydx, size, method, seed_parts):
+    """``train`` at the notebooks' settings on the first ``size`` samples, seeded by
+    ``seed_of(*seed_parts, size)``."""
+    return train(
+        x[:size],
+        y[:size],
+        dydx[:size],
+        method,
+        {**PAPER, "paper_batch": True},
+        seed_of(*seed_parts, size),
+    )
+
+
 def rmse(a, b) -> float:
     return 100.0 * math.sqrt(float(np.mean((np.asarray(a) - np.asarray(b)) ** 2)))
 
@@ -74,14 +87,7 @@ def black_scholes_case(repetition: int, sizes=None, keep_curve=False) -> list[di
     rows = []
     for size in sizes:
         for method in METHODS:
-            net, seconds = train(
-                x[:size],
-                y[:size],
-                dydx[:size],
-                method,
-                {**PAPER, "paper_batch": True},
-                seed_of(2, repetition, size),
-            )
+            net, seconds = train_paper(x, y, dydx, size, method, (2, repetition))
             value, delta = net.predict(test), net.gradient(test)[:, 0]
             row = {
                 "repetition": repetition,
@@ -121,13 +127,8 @@ def basket_case(dimension: int, repetition: int, sizes=None, keep_curve=False):
     rows = []
     for size in sizes:
         for method in METHODS:
-            net, seconds = train(
-                x[:size],
-                y[:size],
-                dydx[:size],
-                method,
-                {**PAPER, "paper_batch": True},
-                seed_of(5, dimension, repetition, size),
+            net, seconds = train_paper(
+                x, y, dydx, size, method, (5, dimension, repetition)
             )
             value, gradient = net.predict(test), net.gradient(test)
             row = {
